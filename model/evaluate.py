@@ -1,0 +1,139 @@
+"""Score a trained network on MNIST's test split or on a folder of drawings.
+
+    python -m model.evaluate --arch cnn --mnist DIR [--weights PATH] [--json]
+    python -m model.evaluate --arch cnn --images DIR [--weights PATH] [--json]
+
+--images reads DIR/<digit>/*.png|jpg|jpeg|bmp|webp and sends every image
+through the same preprocess() as the app, whatever its size or polarity.
+With --json the last line printed is one JSON object: accuracy, n,
+per_class, confusion (rows: true digit, columns: predicted), and failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+import numpy as np
+import torch
+
+from preprocessing import MNIST_MEAN, MNIST_STD, preprocess
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+
+
+@torch.inference_mode()
+def logits_of(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits for a batch of unit-range images (N, 1, 28, 28), standardized here, in eval mode."""
+    model.eval()
+    x = (x - MNIST_MEAN) / MNIST_STD
+    return torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def score(true: np.ndarray, predicted: np.ndarray) -> dict:
+    """accuracy, n, per-class accuracy and the 10x10 confusion matrix (rows: true digit)."""
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (true, predicted), 1)
+    per_class = {
+        str(d): (float(confusion[d, d] / confusion[d].sum()) if confusion[d].sum() else None) for d in range(10)
+    }
+    n = int(len(true))
+    return {
+        "accuracy": float((true == predicted).mean()) if n else 0.0,
+        "n": n,
+        "per_class": per_class,
+        "confusion": confusion.tolist(),
+    }
+
+
+def load_image(path: pathlib.Path) -> np.ndarray:
+    """Decode an image file to a uint8 array (gray, RGB or RGBA), or raise ValueError."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode not in ("L", "RGB", "RGBA"):
+                im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
+            return np.asarray(im)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+        raise ValueError(f"{path} is not a readable image ({e}).") from e
+
+
+def image_folder(root: pathlib.Path) -> list[tuple[pathlib.Path, int]]:
+    """(path, digit) for every image under root/<digit>/, sorted."""
+    found = []
+    for digit in range(10):
+        folder = root / str(digit)
+        if folder.is_dir():
+            found += [(p, digit) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    return found
+
+
+def evaluate_images(predictor, root: pathlib.Path) -> dict:
+    """Score `predictor` on root/<digit>/ images, each through preprocess()."""
+    true, predicted, failures, unreadable = [], [], [], []
+    for path, digit in image_folder(root):
+        try:
+            tensor = preprocess(load_image(path)).tensor
+        except ValueError as e:  # blank or unreadable: counted wrong, and listed
+            unreadable.append({"path": str(path), "error": str(e)})
+            true.append(digit)
+            predicted.append(-1)
+            continue
+        guess = predictor.predict(tensor)[0][0]
+        true.append(digit)
+        predicted.append(guess)
+        if guess != digit:
+            failures.append({"path": str(path), "true": digit, "predicted": guess})
+    true_a, pred_a = np.array(true, dtype=int), np.array(predicted, dtype=int)
+    ok = pred_a >= 0
+    result = score(true_a[ok], pred_a[ok])
+    result["n"] = len(true)
+    result["accuracy"] = float((true_a == pred_a).mean()) if len(true) else 0.0
+    result["failures"] = failures
+    result["unreadable"] = unreadable
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import DataError, load_mnist
+    from .predict import load_predictor
+    from .weights import WeightsError
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", choices=["cnn", "mlp"], required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--mnist", metavar="DIR", help="folder with the MNIST IDX files: score the test split")
+    source.add_argument("--images", metavar="DIR", help="folder laid out DIR/<digit>/*.png|jpg")
+    parser.add_argument("--weights", help="default: weights/<arch>.pt")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
+    parser.add_argument("--no-verify", action="store_true", help="skip the MNIST checksum check")
+    args = parser.parse_args(argv)
+
+    try:
+        predictor = load_predictor(args.arch, weights=args.weights)
+        if args.mnist:
+            images, labels = load_mnist(args.mnist, "test", verify=not args.no_verify)
+            logits = logits_of(predictor.model, torch.from_numpy(images).float().div(255).unsqueeze(1))
+            result = score(labels, logits.argmax(1).numpy())
+        else:
+            root = pathlib.Path(args.images)
+            if not image_folder(root):
+                parser.error(f"no images found under {root}/<digit>/ (expected e.g. {root}/7/my_seven.png)")
+            result = evaluate_images(predictor, root)
+    except (WeightsError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.arch.upper()}: {result['accuracy']:.2%} of {result['n']} correct")
+    for digit, acc in result["per_class"].items():
+        print(f"  {digit}: " + ("-" if acc is None else f"{acc:.2%}"))
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The two networks: a plain MLP on the 784 pixels and a small CNN.
+
+Both take a batch of standardized 28x28 images, shape (N, 1, 28, 28), and
+return logits, shape (N, 10).
+"""
+
+import torch
+from torch import nn
+
+
+class MLP(nn.Module):
+    """784 -> 512 -> 256 -> 10, ReLU, batch norm and dropout between layers."""
+
+    def __init__(self, hidden=(512, 256), dropout=0.2):
+        super().__init__()
+        layers, width = [nn.Flatten()], 28 * 28
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.ReLU(), nn.Dropout(dropout)]
+            width = size
+        layers.append(nn.Linear(width, 10))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def conv_block(c_in: int, c_out: int) -> nn.Sequential:
+    """Two 3x3 convolutions with batch norm and ReLU, then 2x2 max pooling."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+    )
+
+
+class CNN(nn.Module):
+    """Two conv blocks (28 -> 14 -> 7), then a 128-unit hidden layer with dropout."""
+
+    def __init__(self, channels=(32, 64), hidden=128, dropout=0.3):
+        super().__init__()
+        c1, c2 = channels
+        self.features = nn.Sequential(conv_block(1, c1), conv_block(c1, c2))
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(c2 * 7 * 7, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+ARCHITECTURES = {"mlp": MLP, "cnn": CNN}
+
+
+def build(arch: str) -> nn.Module:
+    """A fresh network of the named architecture ("mlp" or "cnn")."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
+    return ARCHITECTURES[arch]()

@@ -1,0 +1,79 @@
+"""Top-k predictions for a preprocessed tensor, and a CLI for image files.
+
+    python -m model.predict IMAGE... [--arch cnn] [--weights PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+
+import numpy as np
+import torch
+
+from .weights import DEFAULT_DIR, WeightsError, load_weights
+
+
+class Predictor:
+    """A trained network with its metadata; call predict() on preprocess()'s tensor."""
+
+    def __init__(self, model: torch.nn.Module, metadata: dict):
+        self.model = model.eval()
+        self.metadata = metadata
+        self.arch = metadata.get("arch", type(model).__name__.lower())
+        self.temperature = float(metadata.get("temperature", 1.0))
+
+    @torch.inference_mode()
+    def probabilities(self, tensor: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Calibrated class probabilities (10,) for one (1, 28, 28) or (28, 28) standardized image."""
+        x = torch.as_tensor(tensor, dtype=torch.float32)
+        if x.shape[-2:] != (28, 28) or x.numel() != 784:
+            raise ValueError(f"Expected a (1, 28, 28) tensor, got shape {tuple(x.shape)}.")
+        logits = self.model(x.reshape(1, 1, 28, 28))[0]
+        return torch.softmax(logits / self.temperature, dim=0).numpy()
+
+    def predict(self, tensor: np.ndarray | torch.Tensor) -> list[tuple[int, float]]:
+        """All ten (digit, probability) pairs, most probable first."""
+        probs = self.probabilities(tensor)
+        return [(int(d), float(probs[d])) for d in np.argsort(-probs, kind="stable")]
+
+
+def load_predictor(arch: str = "cnn", weights_dir: str | os.PathLike = DEFAULT_DIR, weights: str | os.PathLike | None = None) -> Predictor:
+    """The shipped (or given) `arch` weights as a Predictor; WeightsError says what is wrong."""
+    path = pathlib.Path(weights) if weights else pathlib.Path(weights_dir) / f"{arch}.pt"
+    model, metadata = load_weights(path, arch)
+    return Predictor(model, metadata)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from preprocessing import preprocess
+
+    from .evaluate import load_image
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="+", metavar="IMAGE")
+    parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
+    parser.add_argument("--weights", help="default: weights/<arch>.pt")
+    parser.add_argument("--top", type=int, default=3)
+    args = parser.parse_args(argv)
+    try:
+        predictor = load_predictor(args.arch, weights=args.weights)
+    except WeightsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    status = 0
+    for path in args.images:
+        try:
+            ranked = predictor.predict(preprocess(load_image(pathlib.Path(path))).tensor)
+        except ValueError as e:
+            print(f"{path}: {e}")
+            status = 1
+            continue
+        print(f"{path}: " + "  ".join(f"{d} ({p:.1%})" for d, p in ranked[: args.top]))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Save and load trained weights: a state dict plus plain metadata, never pickled objects.
+
+A weights file is a dict of tensors, strings and numbers, so it loads with
+torch.load(weights_only=True): opening a file cannot run code.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import torch
+
+from .networks import ARCHITECTURES, build
+
+FORMAT = 1
+DEFAULT_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
+
+
+class WeightsError(RuntimeError):
+    """Weights are missing, damaged or for another network; the message says which file and what to run."""
+
+
+def train_command(arch: str, path: str | os.PathLike) -> str:
+    return f"python -m model.train --arch {arch} --out {path}"
+
+
+def save_weights(path: str | os.PathLike, model: torch.nn.Module, arch: str, metadata: dict) -> None:
+    """Write `model`'s state dict with `metadata` (plain values only) to `path`."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    torch.save({"format": FORMAT, "arch": arch, "state_dict": state, "metadata": dict(metadata)}, path)
+
+
+def load_weights(path: str | os.PathLike, arch: str) -> tuple[torch.nn.Module, dict]:
+    """The `arch` network with the weights in `path`, in eval mode, and its metadata.
+
+    Raises WeightsError when the file is missing, unreadable, or holds weights
+    of another architecture or shape.
+    """
+    path = pathlib.Path(path)
+    if arch not in ARCHITECTURES:
+        raise WeightsError(f"Unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
+    redo = f"Train them with: {train_command(arch, path)}"
+    if not path.is_file():
+        raise WeightsError(f"No {arch.upper()} weights at {path}. {redo}")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for damaged or foreign files
+        raise WeightsError(f"{path} is not a readable weights file ({type(e).__name__}). {redo}") from e
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT or "state_dict" not in saved:
+        raise WeightsError(f"{path} is not a weights file of this project (format {FORMAT}). {redo}")
+    if saved.get("arch") != arch:
+        raise WeightsError(f"{path} holds {str(saved.get('arch')).upper()} weights, not {arch.upper()}. {redo}")
+    model = build(arch)
+    try:
+        model.load_state_dict(saved["state_dict"])
+    except RuntimeError as e:
+        raise WeightsError(f"{path} does not fit the current {arch.upper()} definition. {redo}") from e
+    return model.eval(), dict(saved.get("metadata", {}))

@@ -1,0 +1,131 @@
+"""Turn a drawing into the 28x28 tensor an MNIST network expects, keeping every step.
+
+    from preprocessing import preprocess, EmptyDrawingError
+    result = preprocess(image)   # HxW gray, HxWx3 RGB or HxWx4 RGBA; uint8 or float in [0, 1]
+    result.tensor                # float32 (1, 28, 28), standardized with MNIST's mean and std
+    result.steps                 # [Step(name, caption, image, seconds), ...] in order
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import steps as S
+from .steps import MNIST_MEAN, MNIST_STD, EmptyDrawingError
+
+__all__ = ["preprocess", "Options", "Step", "Result", "EmptyDrawingError", "MNIST_MEAN", "MNIST_STD"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Which steps run and how; the defaults are the best pipeline.
+
+    invert: "auto" (decide from the border), "always" or "never".
+    remove_noise: drop specks far smaller than the digit.
+    normalize_stroke: thicken or thin strokes to MNIST's width for the digit's size.
+    keep_aspect: fit into 20x20 keeping the aspect ratio (False stretches, to show why not).
+    centering: "mass" (MNIST's centre of mass) or "box" (centre of the bounding box).
+    """
+
+    invert: str = "auto"
+    remove_noise: bool = True
+    normalize_stroke: bool = True
+    keep_aspect: bool = True
+    centering: str = "mass"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One intermediate image: a short name, a one-line caption, the image (uint8), time taken."""
+
+    name: str
+    caption: str
+    image: np.ndarray
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Result:
+    tensor: np.ndarray  # float32, (1, 28, 28)
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def image(self) -> np.ndarray:
+        """The final 28x28 uint8 image, white digit on black."""
+        return next(s.image for s in reversed(self.steps) if s.name == "Centred 28×28")
+
+
+def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
+    """Run every step on `image` and record each intermediate image.
+
+    Raises EmptyDrawingError (a ValueError) for a blank image and ValueError for
+    anything that is not an image.
+    """
+    recorded: list[Step] = []
+    clock = time.perf_counter()
+
+    def record(name: str, caption: str, img: np.ndarray) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        recorded.append(Step(name, caption, img, now - clock))
+        clock = now
+
+    image = S.validate_image(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    h, w = image.shape[:2]
+    kind = {2: "gray", 3: "RGB", 4: "RGBA"}[image.ndim if image.ndim == 2 else image.shape[2]]
+    image = S.shrink_to_working_size(image)
+    shrunk = f", shrunk to {image.shape[1]}×{image.shape[0]}" if image.shape[:2] != (h, w) else ""
+    record("Input", f"{w}×{h} {kind} image{shrunk}", image)
+
+    gray = S.to_grayscale(image)
+    record("Grayscale", "Luminance; a transparent background is filled to contrast with the ink", gray)
+
+    img, inverted = S.normalize_polarity(gray, options.invert)
+    polarity = "Inverted to white on black" if inverted else "Already white on black"
+    record("Polarity", f"{polarity}; levels stretched so background is 0 and ink 255", img)
+
+    if options.remove_noise:
+        img, removed = S.remove_specks(img)
+        record("Noise removed", f"{removed} speck{'s' if removed != 1 else ''} smaller than 5% of the digit erased", img)
+
+    box = S.bounding_box(img)
+    x0, y0, x1, y1 = box
+    record("Bounding box", f"Digit spans {x1 - x0}×{y1 - y0} px at ({x0}, {y0})", S.draw_box(img, box))
+
+    img = S.crop(img, box)
+    record("Cropped", f"{img.shape[1]}×{img.shape[0]} px, full resolution", img)
+
+    if options.normalize_stroke:
+        img, before, after = S.normalize_stroke_width(img)
+        if after == before:
+            caption = f"Stroke {before:.1f} px is already MNIST-like for this size: unchanged"
+        else:
+            caption = f"Stroke {before:.1f} px → {after:.1f} px ({after * 20 / max(img.shape):.1f} px at 20×20, like MNIST)"
+        record("Stroke width", caption, img)
+
+    img = S.fit_in_box(img, 20, options.keep_aspect)
+    how = "keeping aspect ratio" if options.keep_aspect else "stretched (aspect ratio lost)"
+    record("Fitted 20×20", f"Longest side scaled to 20 px, {how}, anti-aliased", img)
+
+    img, (dy, dx) = S.place_in_frame(img, 28, options.centering)
+    if options.centering == "mass":
+        caption = f"Centre of mass moved to the centre: shifted {dx:+.1f} px across, {dy:+.1f} px down"
+    else:
+        caption = "Bounding box centred (no centre-of-mass shift)"
+    record("Centred 28×28", caption, img)
+
+    unit = S.to_unit_range(img)
+    record("Scaled to [0, 1]", f"float32, values {unit.min():.2f} to {unit.max():.2f}", img)
+
+    tensor = S.standardize(unit)[None]
+    record(
+        "Standardized tensor",
+        f"(x − {MNIST_MEAN}) / {MNIST_STD}: values {tensor.min():.2f} to {tensor.max():.2f}, shape (1, 28, 28)",
+        S.heat_map(tensor[0]),
+    )
+    return Result(tensor=tensor, steps=recorded)

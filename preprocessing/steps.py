@@ -1,0 +1,328 @@
+"""The preprocessing steps: small pure functions on numpy arrays.
+
+Each step takes an image (uint8, white digit on black unless it says otherwise)
+and returns a new one; none of them modifies its input. Together they turn any
+drawing, scan or photo of a digit into the image MNIST itself would have made of
+it: the digit fitted into a 20x20 box keeping its aspect ratio, anti-aliased, and
+placed in 28x28 so that its centre of mass is at the centre.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+#: Largest image accepted, in pixels (a 48-megapixel photo). Bigger is refused.
+MAX_INPUT_PIXELS = 48_000_000
+#: Longest side the pipeline works at; larger inputs are first shrunk to it.
+WORKING_SIDE = 160
+#: Least contrast (0..255) between background and ink that counts as a drawing.
+MIN_CONTRAST = 40
+#: Connected ink blobs smaller than this fraction of the largest one are specks.
+SPECK_FRACTION = 0.05
+#: Stroke width as a fraction of the digit's extent in MNIST: the median over
+#: the MNIST training set, measured with estimate_stroke_width() on digits
+#: upsampled 10x (see benchmarks/mnist_stroke_ratio.py).
+MNIST_STROKE_RATIO = 0.115
+#: MNIST's centre of mass, in pixel-index coordinates of the 28x28 image.
+MNIST_CENTRE = (14.0, 14.0)
+
+
+class EmptyDrawingError(ValueError):
+    """The image holds no drawing: blank, or too faint to tell from its background."""
+
+
+def validate_image(image) -> np.ndarray:
+    """Check that `image` is an image this pipeline can read; return it as an array.
+
+    Accepted: HxW gray, HxWx1, HxWx3 RGB or HxWx4 RGBA; uint8, uint16, bool, or
+    float with values in [0, 1]. Raises ValueError with a sentence otherwise.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"Expected the image as a numpy array, got {type(image).__name__}.")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            f"Expected an image of shape HxW, HxWx3 (RGB) or HxWx4 (RGBA), got shape {image.shape}."
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"The image is empty (shape {image.shape}).")
+    if image.shape[0] * image.shape[1] > MAX_INPUT_PIXELS:
+        raise ValueError(
+            f"The image is too large ({image.shape[1]}x{image.shape[0]} pixels); "
+            f"the limit is {MAX_INPUT_PIXELS // 1_000_000} megapixels."
+        )
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.bool_:
+        return image.astype(np.uint8) * 255
+    if image.dtype == np.uint16:
+        return (image // 257).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.floating):
+        if not np.isfinite(image).all():
+            raise ValueError("The image holds NaN or infinite values.")
+        if image.min() < 0.0 or image.max() > 1.0:
+            raise ValueError(
+                f"A float image must have values in [0, 1]; this one spans "
+                f"[{image.min():.3g}, {image.max():.3g}]."
+            )
+        return np.round(image * 255.0).astype(np.uint8)
+    raise ValueError(f"Unsupported pixel type {image.dtype}: use uint8, or float in [0, 1].")
+
+
+def shrink_to_working_size(image: np.ndarray, side: int = WORKING_SIDE) -> np.ndarray:
+    """Shrink an image by the least whole factor that brings its longest side to `side` or less.
+
+    A whole factor lets area interpolation average exact k x k blocks, which is
+    both the best anti-aliasing and OpenCV's fast path. Small images are returned as they are.
+    """
+    h, w = image.shape[:2]
+    factor = -(-max(h, w) // side)  # ceiling division
+    if factor <= 1:
+        return image
+    size = (max(1, w // factor), max(1, h // factor))
+    return cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    """Convert a uint8 gray, RGB or RGBA image to uint8 gray.
+
+    RGBA is composited over a background that contrasts with what is painted:
+    black under light strokes (a canvas with a transparent background), white
+    under dark ones (a transparent PNG of a pen drawing). An opaque RGBA image is
+    read as RGB.
+    """
+    if image.ndim == 2:
+        return image.copy()
+    if image.shape[2] == 1:
+        return image[:, :, 0].copy()
+    code = cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
+    gray = cv2.cvtColor(np.ascontiguousarray(image), code)
+    if image.shape[2] == 3 or image[:, :, 3].min() == 255:
+        return gray
+    alpha = image[:, :, 3]
+    painted = alpha > 127
+    ink = cv2.mean(gray, mask=painted.view(np.uint8))[0] if painted.any() else 255.0
+    if ink >= 128:  # light ink: composite over black, gray * alpha
+        return cv2.multiply(gray, alpha, scale=1.0 / 255.0)
+    # dark ink: composite over white, 255 - (255 - gray) * alpha
+    return cv2.bitwise_not(cv2.multiply(cv2.bitwise_not(gray), alpha, scale=1.0 / 255.0))
+
+
+def border_level(gray: np.ndarray) -> float:
+    """Median gray level of the image's outer ring (2% of the shorter side, at least 1 px)."""
+    h, w = gray.shape
+    ring = max(1, round(0.02 * min(h, w)))
+    border = np.concatenate(
+        [gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()]
+    )
+    return float(np.median(border))
+
+
+def normalize_polarity(gray: np.ndarray, invert: str = "auto") -> tuple[np.ndarray, bool]:
+    """Make the digit white on black and stretch levels so background is 0 and ink 255.
+
+    `invert` is "auto" (invert when the border, taken as background, is light),
+    "always" or "never". Returns the image and whether it was inverted. Raises
+    EmptyDrawingError when nothing differs from the background by MIN_CONTRAST.
+    """
+    if invert not in ("auto", "always", "never"):
+        raise ValueError(f'invert must be "auto", "always" or "never", not {invert!r}.')
+    inverted = invert == "always" or (invert == "auto" and border_level(gray) > 127)
+    img = cv2.bitwise_not(gray) if inverted else gray
+    background = border_level(img)
+    ink = float(img.max())
+    if ink - background < MIN_CONTRAST:
+        raise EmptyDrawingError("The image is blank: draw a digit (nothing stands out from the background).")
+    if background == 0 and ink == 255:
+        return img.copy(), inverted
+    # Saturating subtract, then scale: both clip to 0..255 as uint8.
+    return cv2.convertScaleAbs(cv2.subtract(img, background), alpha=255.0 / (ink - background)), inverted
+
+
+def ink_threshold(img: np.ndarray) -> float:
+    """Gray level separating ink from background: Otsu's, but never below a quarter of 255."""
+    otsu, _ = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return max(float(otsu), 64.0)
+
+
+def remove_specks(img: np.ndarray, fraction: float = SPECK_FRACTION) -> tuple[np.ndarray, int]:
+    """Erase ink blobs far smaller than the digit, and faint background between them.
+
+    Blobs (8-connected, above ink_threshold) smaller than `fraction` of the
+    largest are dropped; every pixel further than 2 px from a kept blob is set
+    to 0, which keeps the anti-aliased edge of the strokes. Returns the cleaned
+    image and the number of blobs removed.
+    """
+    mask = (img > ink_threshold(img)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:  # no blob above the threshold: leave the image as it is
+        return img.copy(), 0
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    specks = [i + 1 for i in np.flatnonzero(areas < fraction * areas.max())]
+    for i in specks:  # erase each speck within its own bounding box: cheap, specks are small
+        x, y, w, h = stats[i, :4]
+        roi = mask[y : y + h, x : x + w]
+        roi[labels[y : y + h, x : x + w] == i] = 0
+    near_kept = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+    return cv2.bitwise_and(img, img, mask=near_kept), len(specks)
+
+
+def bounding_box(img: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1), exclusive at the end, of the pixels above ink_threshold / 2.
+
+    Half the ink threshold takes in the anti-aliased edge but not the faint haze
+    around a photographed digit.
+    """
+    x, y, w, h = cv2.boundingRect((img > ink_threshold(img) / 2).astype(np.uint8))
+    if w == 0:
+        raise EmptyDrawingError("The image is blank: draw a digit.")
+    return x, y, x + w, y + h
+
+
+def draw_box(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """An RGB copy of `img` with `box` outlined in green, to show the crop."""
+    rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    x0, y0, x1, y1 = box
+    thickness = max(1, round(max(img.shape) / 200))
+    cv2.rectangle(rgb, (x0, y0), (x1 - 1, y1 - 1), (0, 220, 0), thickness)
+    return rgb
+
+
+def crop(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The part of `img` inside `box`, at full resolution."""
+    x0, y0, x1, y1 = box
+    return img[y0:y1, x0:x1].copy()
+
+
+def estimate_stroke_width(img: np.ndarray) -> float:
+    """Stroke width in pixels: twice the median distance-to-background along the strokes' ridges.
+
+    Ridge pixels are local maxima of the Euclidean distance transform of the ink
+    mask (ink = above half of the image's maximum); a stroke `w` pixels wide has
+    ridge values near (w + 1) / 2. Returns 0 for an image without ink.
+    """
+    mask = (img > img.max() / 2).astype(np.uint8) if img.max() > 0 else np.zeros_like(img)
+    if not mask.any():
+        return 0.0
+    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    return max(1.0, 2.0 * float(np.median(dist[ridge])) - 1.0)
+
+
+def target_stroke_width(extent: float, width: float, ratio: float = MNIST_STROKE_RATIO) -> float:
+    """The stroke width that makes a digit look like MNIST's.
+
+    `extent` is the digit's longest side, measured over the outside of its
+    strokes, and `width` its present stroke width. Changing the width by d
+    changes the extent by d too, so solve w' = ratio * (extent - width + w').
+    """
+    return ratio * (extent - width) / (1.0 - ratio)
+
+
+def normalize_stroke_width(img: np.ndarray, ratio: float = MNIST_STROKE_RATIO) -> tuple[np.ndarray, float, float]:
+    """Thicken or thin the strokes of a cropped digit to MNIST's width/extent ratio.
+
+    The change is made with distance transforms rather than a dilation kernel,
+    so its cost does not grow with the amount, and the new edge is anti-aliased
+    from the distance. Returns the re-cropped image, the estimated width before
+    and the target width, both in pixels. Changes under 1 px are not made.
+    """
+    width = estimate_stroke_width(img)
+    target = target_stroke_width(max(img.shape), width, ratio)
+    change = target - width
+    if abs(change) < 1.0 or width == 0:
+        return img.copy(), width, width
+    ink = img > img.max() / 2
+    if change > 0:
+        pad = int(np.ceil(change / 2)) + 2
+        ink = cv2.copyMakeBorder(ink.astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+        # Distance from each pixel to the nearest ink pixel: the new edge lies change/2 out.
+        outside = cv2.distanceTransform(1 - ink, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        level = np.clip(change / 2 + 0.5 - outside, 0.0, 1.0)
+    else:
+        ink = cv2.copyMakeBorder(ink.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+        # Distance from each ink pixel to the background: keep what lies deeper than -change/2.
+        inside = cv2.distanceTransform(ink, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        level = np.clip(inside + change / 2 + 0.5, 0.0, 1.0)
+    out = np.round(level * 255).astype(np.uint8)
+    if not out.any():  # thinning never erases a digit: fall back to the unchanged crop
+        return img.copy(), width, width
+    ys, xs = np.nonzero(out)
+    return out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].copy(), width, target
+
+
+def fit_in_box(img: np.ndarray, size: int = 20, keep_aspect: bool = True) -> np.ndarray:
+    """Scale the digit so its longer side is `size` px, centred in a size x size image.
+
+    With keep_aspect=False the digit is stretched to fill the box, as many
+    drawing apps do (a "1" becomes a block): offered only to show why not.
+    Shrinking uses area interpolation (anti-aliasing); enlarging, bilinear.
+    """
+    h, w = img.shape
+    if keep_aspect:
+        scale = size / max(h, w)
+        new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    else:
+        new_w = new_h = size
+    shrinking = new_w * new_h < w * h
+    resized = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    box = np.zeros((size, size), dtype=np.uint8)
+    y0, x0 = (size - new_h) // 2, (size - new_w) // 2
+    box[y0 : y0 + new_h, x0 : x0 + new_w] = resized
+    return box
+
+
+def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    """(row, column) centre of mass of the image's intensity, in pixel-index coordinates."""
+    m = cv2.moments(img.astype(np.float32))
+    if m["m00"] == 0:
+        return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
+    return m["m01"] / m["m00"], m["m10"] / m["m00"]
+
+
+def place_in_frame(box: np.ndarray, size: int = 28, centering: str = "mass") -> tuple[np.ndarray, tuple[float, float]]:
+    """Place the fitted digit in a size x size frame, centred by centre of mass or by its box.
+
+    "mass" shifts the digit (sub-pixel, bilinear) so that its centre of mass lands
+    on MNIST_CENTRE, as MNIST did; the shift is limited so that no ink leaves the
+    frame. "box" centres the box. Returns the frame and the (dy, dx) shift
+    applied beyond box centring.
+    """
+    if centering not in ("mass", "box"):
+        raise ValueError(f'centering must be "mass" or "box", not {centering!r}.')
+    offset = (size - box.shape[0]) / 2
+    dy = dx = 0.0
+    if centering == "mass":
+        cy, cx = centre_of_mass(box)
+        dy, dx = MNIST_CENTRE[0] - (cy + offset), MNIST_CENTRE[1] - (cx + offset)
+        ys, xs = np.nonzero(box)
+        if len(xs):  # keep the ink inside the frame
+            dy = float(np.clip(dy, -(ys.min() + offset), size - 1 - (ys.max() + offset)))
+            dx = float(np.clip(dx, -(xs.min() + offset), size - 1 - (xs.max() + offset)))
+    shift = np.float32([[1, 0, offset + dx], [0, 1, offset + dy]])
+    frame = cv2.warpAffine(box, shift, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+    return frame, (dy, dx)
+
+
+def to_unit_range(img: np.ndarray) -> np.ndarray:
+    """uint8 0..255 to float32 0..1."""
+    return img.astype(np.float32) / 255.0
+
+
+def standardize(x: np.ndarray, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> np.ndarray:
+    """(x - mean) / std with MNIST's constants: the input the networks were trained on."""
+    return ((x - mean) / std).astype(np.float32)
+
+
+_VIRIDIS = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cv2.COLORMAP_VIRIDIS)[:, 0, ::-1].copy()
+
+
+def heat_map(x: np.ndarray) -> np.ndarray:
+    """An RGB picture of a 2-D float array, its minimum dark purple and maximum yellow (viridis)."""
+    span = float(x.max() - x.min()) or 1.0
+    scaled = np.round((x - x.min()) * (255.0 / span)).astype(np.uint8)
+    return _VIRIDIS[scaled]
