@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from preprocessing import MNIST_MEAN, MNIST_STD, preprocess
+from preprocessing.decode import load_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
@@ -46,20 +47,6 @@ def score(true: np.ndarray, predicted: np.ndarray) -> dict:
         "per_class": per_class,
         "confusion": confusion.tolist(),
     }
-
-
-def load_image(path: pathlib.Path) -> np.ndarray:
-    """Decode an image file to a uint8 array (gray, RGB or RGBA), or raise ValueError."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode not in ("L", "RGB", "RGBA"):
-                im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
-            return np.asarray(im)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
-        raise ValueError(f"{path} is not a readable image ({e}).") from e
 
 
 def image_folder(root: pathlib.Path) -> list[tuple[pathlib.Path, int]]:

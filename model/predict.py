@@ -13,7 +13,10 @@ import sys
 import numpy as np
 import torch
 
-from .weights import DEFAULT_DIR, WeightsError, load_weights
+from .weights import WeightsError, default_weights_dir, load_weights
+
+#: A calibrated top probability below this is shown as a low-confidence answer.
+LOW_CONFIDENCE = 0.6
 
 
 class Predictor:
@@ -39,18 +42,23 @@ class Predictor:
         probs = self.probabilities(tensor)
         return [(int(d), float(probs[d])) for d in np.argsort(-probs, kind="stable")]
 
+    @staticmethod
+    def is_low_confidence(ranked: list[tuple[int, float]]) -> bool:
+        """True when the most probable digit's calibrated probability is under LOW_CONFIDENCE."""
+        return ranked[0][1] < LOW_CONFIDENCE
 
-def load_predictor(arch: str = "cnn", weights_dir: str | os.PathLike = DEFAULT_DIR, weights: str | os.PathLike | None = None) -> Predictor:
-    """The shipped (or given) `arch` weights as a Predictor; WeightsError says what is wrong."""
-    path = pathlib.Path(weights) if weights else pathlib.Path(weights_dir) / f"{arch}.pt"
+
+def load_predictor(arch: str = "cnn", weights_dir: str | os.PathLike | None = None, weights: str | os.PathLike | None = None) -> Predictor:
+    """`arch` weights as a Predictor: the file `weights`, else weights_dir/<arch>.pt, else
+    default_weights_dir()/<arch>.pt. WeightsError says what is wrong."""
+    path = pathlib.Path(weights) if weights else pathlib.Path(weights_dir or default_weights_dir()) / f"{arch}.pt"
     model, metadata = load_weights(path, arch)
     return Predictor(model, metadata)
 
 
 def main(argv: list[str] | None = None) -> int:
     from preprocessing import preprocess
-
-    from .evaluate import load_image
+    from preprocessing.decode import load_image
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", metavar="IMAGE")

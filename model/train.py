@@ -45,7 +45,7 @@ def standardize(x: torch.Tensor) -> torch.Tensor:
 
 def to_unit(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, 28, 28) to float (N, 1, 28, 28) in [0, 1]."""
-    return torch.from_numpy(images).float().div_(255).unsqueeze(1)
+    return torch.from_numpy(np.ascontiguousarray(images)).float().div_(255).unsqueeze(1)
 
 
 def train(
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         "train_seconds": round(time.time() - started, 1),
         "command": "python -m model.train " + shlex.join(sys.argv[1:] if argv is None else argv),
         "date": datetime.date.today().isoformat(),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
     }
     save_weights(out, model, args.arch, metadata)
     print(

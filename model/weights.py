@@ -14,7 +14,13 @@ import torch
 from .networks import ARCHITECTURES, build
 
 FORMAT = 1
-DEFAULT_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
+SHIPPED_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
+ENV_VAR = "DIGIT_WEIGHTS_DIR"
+
+
+def default_weights_dir() -> pathlib.Path:
+    """$DIGIT_WEIGHTS_DIR if set, else the weights/ folder shipped with the project."""
+    return pathlib.Path(os.environ.get(ENV_VAR) or SHIPPED_DIR)
 
 
 class WeightsError(RuntimeError):
@@ -22,11 +28,30 @@ class WeightsError(RuntimeError):
 
 
 def train_command(arch: str, path: str | os.PathLike) -> str:
+    """The command that (re)creates `path`, with the path relative to the working folder where it can be."""
+    path = pathlib.Path(path)
+    try:
+        path = path.resolve().relative_to(pathlib.Path.cwd())
+    except ValueError:
+        pass
     return f"python -m model.train --arch {arch} --out {path}"
+
+
+def _check_plain(value, where="metadata"):
+    """Refuse anything weights_only loading would reject (a TorchVersion, a numpy float...)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_plain(v, f"{where}[{k!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_plain(v, f"{where}[{i}]")
+    elif value is not None and type(value) not in (str, int, float, bool):
+        raise TypeError(f"{where} is a {type(value).__name__}; weights metadata takes plain values only.")
 
 
 def save_weights(path: str | os.PathLike, model: torch.nn.Module, arch: str, metadata: dict) -> None:
     """Write `model`'s state dict with `metadata` (plain values only) to `path`."""
+    _check_plain(metadata)
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}

@@ -1,0 +1,126 @@
+"""The app in a real browser: Debian's Chromium, driven by Playwright, drawing with the mouse.
+
+Skipped where Chromium is not installed, except under CI (CI=true), where
+.ci/run installs it and a missing browser is a failure.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+# Strokes of each digit in canvas fractions (x right, y down): a list of polylines.
+STROKES = {
+    "1": [[(0.52, 0.15), (0.5, 0.85)]],
+    "7": [[(0.25, 0.2), (0.75, 0.2), (0.42, 0.85)]],
+    "0": [[(0.5, 0.15), (0.72, 0.3), (0.75, 0.6), (0.6, 0.83), (0.4, 0.83), (0.26, 0.6), (0.28, 0.3), (0.5, 0.15)]],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(port: int, env: dict | None = None) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:port; returns once the server answers its health check."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start:\n" + proc.stdout.read().decode(errors="replace"))
+
+
+def canvas_box(page) -> dict:
+    """The bounding box of the largest visible canvas (Fabric stacks two of the same size)."""
+    page.wait_for_selector("canvas", state="visible", timeout=30_000)
+    boxes = [c.bounding_box() for c in page.locator("canvas").all() if c.is_visible()]
+    return max((b for b in boxes if b), key=lambda b: b["width"] * b["height"])
+
+
+def draw(page, digit: str) -> None:
+    box = canvas_box(page)
+    for path in STROKES[digit]:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            for t in range(1, 11):
+                page.mouse.move(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
+        page.mouse.up()
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    proc = start_app(port)
+    yield f"http://127.0.0.1:{port}/"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def prediction(page):
+    return page.locator('[data-testid="stMetricValue"]').first
+
+
+def test_draw_clear_draw_again_in_a_real_browser(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(app_url)
+    expect(page.get_by_text("Draw a digit on the black square…")).to_be_visible(timeout=30_000)
+    for digit in ["1", "7", "0"]:
+        draw(page, digit)
+        expect(prediction(page)).to_have_text(digit, timeout=20_000)
+        expect(page.locator('[data-testid="stImage"]')).to_have_count(11, timeout=20_000)
+        if digit == "0":
+            page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
+            if os.environ.get("UPDATE_SCREENSHOT"):
+                shutil.copy(tmp_path / "app.png", ROOT / "docs" / "screenshot.png")
+        page.get_by_role("button", name="Clear the canvas").click()
+        expect(page.get_by_text("Draw a digit on the black square…")).to_be_visible(timeout=20_000)
+        expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
+    assert (tmp_path / "app.png").stat().st_size > 10_000
+
+
+def test_phone_width_screen_can_draw(app_url, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 1600}, has_touch=True)
+    page.goto(app_url)
+    box = canvas_box(page)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the whole canvas is on screen
+    draw(page, "7")
+    expect(prediction(page)).to_have_text("7", timeout=20_000)

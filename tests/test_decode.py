@@ -1,0 +1,52 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from preprocessing.decode import MAX_FILE_BYTES, decode_image, load_image
+
+
+def encode(array, fmt="PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "WEBP"])
+def test_common_formats_decode(fmt):
+    rgb = np.zeros((40, 30, 3), np.uint8)
+    rgb[10:30, 12:18] = 255
+    out = decode_image(encode(rgb, fmt))
+    assert out.shape == (40, 30, 3) and out.dtype == np.uint8
+    assert out[20, 15].mean() > 200 and out[2, 2].mean() < 50
+
+
+def test_palette_and_transparency_become_rgb_or_rgba():
+    im = Image.new("P", (10, 10))
+    im.info["transparency"] = 0
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", transparency=0)
+    assert decode_image(buf.getvalue()).shape == (10, 10, 4)
+    assert decode_image(encode(np.zeros((5, 5), bool))).shape == (5, 5)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [(b"", "empty"), (b"GIF89a nonsense", "not an image"), (b"\x00" * (MAX_FILE_BYTES + 1), "limit is 10 MB")],
+)
+def test_bad_files_raise_value_error(data, message):
+    with pytest.raises(ValueError, match=message):
+        decode_image(data, "upload.png")
+
+
+def test_too_many_pixels_is_refused_before_decoding():
+    data = encode(np.zeros((7000, 7200), bool))  # 50 MP, a few kB
+    with pytest.raises(ValueError, match="megapixels"):
+        decode_image(data)
+
+
+def test_load_image_reads_a_file(tmp_path):
+    path = tmp_path / "d.png"
+    path.write_bytes(encode(np.full((3, 4), 9, np.uint8)))
+    assert load_image(path).tolist() == [[9] * 4] * 3

@@ -1,0 +1,206 @@
+import cv2
+import numpy as np
+import pytest
+from conftest import draw_digit, to_canvas_rgba
+
+from preprocessing import EmptyDrawingError, Options, preprocess
+from preprocessing import steps as S
+
+
+def step(result, name):
+    return next(s for s in result.steps if s.name == name)
+
+
+def ink_extent(img, level=64):
+    ys, xs = np.nonzero(img > level)
+    return ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+
+
+def test_result_shape_dtype_and_standardization():
+    result = preprocess(to_canvas_rgba(draw_digit("7")))
+    assert result.tensor.shape == (1, 28, 28) and result.tensor.dtype == np.float32
+    # Background pixels standardize to -mean/std, full ink to (1 - mean)/std.
+    assert result.tensor.min() == pytest.approx(-0.1307 / 0.3081, abs=1e-5)
+    assert result.tensor.max() == pytest.approx((1 - 0.1307) / 0.3081, abs=0.05)
+
+
+def test_every_step_is_recorded_in_order_as_a_displayable_image():
+    result = preprocess(to_canvas_rgba(draw_digit("4")))
+    names = [s.name for s in result.steps]
+    assert names == [
+        "Input", "Grayscale", "Polarity", "Noise removed", "Bounding box", "Cropped",
+        "Stroke width", "Fitted 20×20", "Centred 28×28", "Scaled to [0, 1]", "Standardized tensor",
+    ]
+    for s in result.steps:
+        assert s.image.dtype == np.uint8 and s.image.ndim in (2, 3), s.name
+        assert s.caption and "\n" not in s.caption
+        assert s.seconds >= 0
+    assert step(result, "Fitted 20×20").image.shape == (20, 20)
+    assert result.image.shape == (28, 28)
+    assert step(result, "Bounding box").image.shape[2] == 3  # drawn in colour
+
+
+def test_thin_one_stays_tall_and_thin():
+    result = preprocess(draw_digit("1", stroke=10))
+    height, width = ink_extent(step(result, "Fitted 20×20").image)
+    assert height >= 19
+    assert width <= 8
+
+
+def test_stretching_instead_would_make_a_block():
+    result = preprocess(draw_digit("1", stroke=10), Options(keep_aspect=False))
+    height, width = ink_extent(step(result, "Fitted 20×20").image)
+    assert width >= 18  # what a 22x22-stretching app feeds its model
+
+
+@pytest.mark.parametrize("box", [(0.0, 0.0, 0.3, 0.35), (0.6, 0.55, 0.95, 0.98), (0.05, 0.5, 0.4, 0.9)])
+@pytest.mark.parametrize("digit", ["7", "4", "0"])
+def test_off_centre_digit_ends_with_centre_of_mass_at_14_14(digit, box):
+    result = preprocess(draw_digit(digit, box=box, stroke=8))
+    cy, cx = S.centre_of_mass(result.image)
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+
+
+def test_box_centering_leaves_centre_of_mass_where_it_falls():
+    result = preprocess(draw_digit("7"), Options(centering="box"))
+    ys, xs = np.nonzero(result.image)
+    assert (ys.min() + ys.max()) / 2 == pytest.approx(13.5, abs=1)
+    assert abs(S.centre_of_mass(result.image)[0] - 14) > 0.5  # a 7's mass sits high
+
+
+@pytest.mark.parametrize("digit", ["7", "4", "0", "1"])
+def test_thin_and_fat_strokes_give_nearly_the_same_image(digit):
+    images = [preprocess(draw_digit(digit, stroke=w)).image.astype(float) / 255 for w in (2, 12, 30)]
+    for other in images[1:]:
+        assert np.abs(images[0] - other).mean() < 0.06
+        assert np.corrcoef(images[0].ravel(), other.ravel())[0, 1] > 0.85
+    # ... whereas without stroke normalisation they differ a lot
+    raw = [preprocess(draw_digit(digit, stroke=w), Options(normalize_stroke=False)).image / 255 for w in (2, 30)]
+    assert np.abs(raw[0] - raw[1]).mean() > 2 * np.abs(images[0] - images[2]).mean()
+
+
+def test_inverted_input_gives_the_same_tensor():
+    digit = draw_digit("7")
+    a = preprocess(digit).tensor
+    b = preprocess(255 - digit).tensor
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert step(preprocess(255 - digit), "Polarity").caption.startswith("Inverted")
+
+
+def test_gray_rgb_rgba_and_float_inputs_agree():
+    gray = draw_digit("4")
+    reference = preprocess(gray).tensor
+    variants = [
+        np.stack([gray] * 3, axis=2),
+        to_canvas_rgba(gray),
+        gray[:, :, None],
+        gray.astype(np.float32) / 255,
+    ]
+    for image in variants:
+        np.testing.assert_allclose(preprocess(image).tensor, reference, atol=0.02)
+
+
+def test_rgba_dark_ink_on_transparent_background_is_read():
+    gray = draw_digit("7")
+    rgba = np.zeros(gray.shape + (4,), np.uint8)  # black ink, alpha = ink, transparent elsewhere
+    rgba[..., 3] = gray
+    np.testing.assert_allclose(preprocess(rgba).tensor, preprocess(gray).tensor, atol=0.02)
+
+
+def test_specks_are_removed_and_do_not_move_the_digit():
+    clean = draw_digit("7", stroke=14)
+    noisy = clean.copy()
+    for x, y in [(10, 10), (270, 15), (12, 265), (260, 260)]:
+        cv2.circle(noisy, (x, y), 3, 255, -1)
+    result = preprocess(noisy)
+    assert "4 specks" in step(result, "Noise removed").caption
+    np.testing.assert_allclose(result.tensor, preprocess(clean).tensor, atol=1e-6)
+
+
+def test_low_contrast_photo_is_stretched():
+    photo = (draw_digit("7").astype(np.float32) * (80 / 255) + 120).astype(np.uint8)  # gray ink on gray
+    np.testing.assert_allclose(preprocess(photo).tensor, preprocess(draw_digit("7")).tensor, atol=0.1)
+
+
+def test_large_upload_is_shrunk_first():
+    big = cv2.resize(draw_digit("7"), (2800, 2800), interpolation=cv2.INTER_LINEAR)
+    result = preprocess(big)
+    assert "shrunk" in result.steps[0].caption
+    assert max(step(result, "Grayscale").image.shape) <= S.WORKING_SIDE
+    assert np.corrcoef(result.image.ravel(), preprocess(draw_digit("7")).image.ravel())[0, 1] > 0.9
+
+
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((280, 280), np.uint8), np.full((280, 280, 4), 0, np.uint8), np.full((50, 60, 3), 200, np.uint8),
+     np.random.default_rng(0).integers(100, 120, (64, 64)).astype(np.uint8)],
+    ids=["black", "transparent", "flat-gray", "faint-noise"],
+)
+def test_blank_raises_empty_drawing_error(image):
+    with pytest.raises(EmptyDrawingError, match="blank"):
+        preprocess(image)
+
+
+def test_a_dot_is_not_blank():
+    dot = np.zeros((280, 280), np.uint8)
+    cv2.circle(dot, (140, 140), 8, 255, -1)
+    assert preprocess(dot).tensor.shape == (1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.zeros(10, np.uint8), "shape"),
+        (np.zeros((5, 5, 2), np.uint8), "shape"),
+        (np.zeros((0, 10), np.uint8), "empty"),
+        (np.zeros((8, 8), np.int32), "pixel type"),
+        (np.full((8, 8), 2.0), r"\[0, 1\]"),
+        (np.full((8, 8), np.nan), "NaN"),
+        ([[0, 1], [1, 0]], "numpy array"),
+        (np.zeros((7000, 7000), np.uint8), "too large"),
+    ],
+)
+def test_bad_input_raises_value_error_with_a_sentence(image, message):
+    with pytest.raises(ValueError, match=message):
+        preprocess(image)
+
+
+def test_options_are_validated():
+    with pytest.raises(ValueError, match="centering"):
+        preprocess(draw_digit("7"), Options(centering="middle"))
+    with pytest.raises(ValueError, match="invert"):
+        preprocess(draw_digit("7"), Options(invert="sometimes"))
+
+
+@pytest.mark.parametrize("width", [1, 3, 6, 11, 20, 35])
+def test_stroke_width_estimate_matches_drawn_width(width):
+    img = np.zeros((300, 300), np.uint8)
+    cv2.line(img, (150, 40), (150, 260), 255, width)  # OpenCV draws a width-t line about t+1 px wide
+    row = img[150] > 127
+    assert S.estimate_stroke_width(img) == pytest.approx(row.sum(), abs=1)
+
+
+def test_stroke_normalisation_reaches_the_mnist_ratio():
+    for width in (2, 30):
+        crop = S.crop(draw_digit("7", stroke=width), S.bounding_box(draw_digit("7", stroke=width)))
+        out, before, target = S.normalize_stroke_width(crop)
+        ratio = S.estimate_stroke_width(out) / max(out.shape)
+        assert ratio == pytest.approx(S.MNIST_STROKE_RATIO, abs=0.03), (width, before, target)
+
+
+def test_steps_do_not_modify_their_input():
+    img = draw_digit("7")
+    before = img.copy()
+    preprocess(img)
+    np.testing.assert_array_equal(img, before)
+
+
+def test_display_tiles_are_square_and_pixel_exact():
+    from preprocessing.display import for_display
+
+    tile = for_display(np.arange(6, dtype=np.uint8).reshape(2, 3))
+    assert tile.shape == (168, 168)
+    np.testing.assert_array_equal(tile[::56, ::56], [[0, 1, 2], [3, 4, 5], [0, 0, 0]])  # padded below
+    assert (tile[:56, :56] == 0).all() and (tile[:56, 56:112] == 1).all()  # each pixel a 56x56 square
+    big = np.zeros((300, 200, 3), np.uint8)
+    assert for_display(big).shape == (300, 300, 3)
