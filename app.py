@@ -47,7 +47,7 @@ def sidebar() -> tuple[list[str], int, bool]:
     stroke = st.sidebar.slider("Stroke width", 2, 40, 20, key="stroke",
                                help="Any width works: the pipeline rescales strokes to MNIST's width.")
     realtime = st.sidebar.toggle("Update while drawing", value=True, key="realtime",
-                                 help="Off: the canvas sends the drawing only when you press its send button.")
+                                 help="Off: the drawing is sent only when you press the canvas toolbar's ⬆ button (Update the app with this drawing).")
     st.sidebar.caption(
         "The networks were trained on MNIST, 28×28 white-on-black digits. "
         "Each step below turns your drawing into exactly that."
@@ -69,7 +69,7 @@ def canvas_input(stroke: int, realtime: bool) -> np.ndarray | None:
         return_image_data=True,
         key=f"canvas-{st.session_state.canvas_id}",
     )
-    if st.button("Clear the canvas", icon="🧽"):
+    if st.button("Clear the canvas"):
         st.session_state.canvas_id += 1  # a new key mounts a new, empty canvas
         st.rerun()
     data = canvas.image_data
@@ -97,12 +97,14 @@ def show_prediction(arch: str, result: Result) -> None:
         return
     ranked = predictor.predict(result.tensor)
     digit, probability = ranked[0]
-    st.metric("Prediction", digit, border=True,
+    unsure = predictor.is_unsure(ranked)
+    st.metric("Prediction", "Not sure" if unsure else digit, border=True,
               help=f"{arch.upper()}, MNIST test accuracy {predictor.metadata.get('mnist_test_accuracy', 0):.2%}")
-    if predictor.is_low_confidence(ranked):
-        st.warning(f"Low confidence ({probability:.0%}): this may not be a digit, or it is an unusual one.")
+    if unsure:
+        st.warning(f"Low confidence: the best guess is {digit} at {probability:.0%}. "
+                   "This may not be a digit, or it is an unusual one.")
     else:
-        st.caption(f"{arch.upper()} is {probability:.1%} sure.")
+        st.caption(f"{arch.upper()} is {probability:.1%} sure (calibrated).")
     top3 = pd.DataFrame({"Digit": [str(d) for d, _ in ranked[:3]], "Probability": [p for _, p in ranked[:3]]})
     st.dataframe(
         top3, hide_index=True, width="stretch",

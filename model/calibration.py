@@ -35,3 +35,15 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: 
         if in_bin.any():
             ece += in_bin.float().mean() * (correct[in_bin].mean() - confidence[in_bin].mean()).abs()
     return float(ece)
+
+
+def unsure_threshold(confidences: dict[str, torch.Tensor], max_flagged: dict[str, float]) -> float:
+    """The highest confidence threshold that flags at most max_flagged[name] of each set of real digits.
+
+    An answer is "not sure" when its calibrated top probability is below the
+    threshold. For each set (say MNIST and canvas-style digits) the threshold
+    may be at most the max_flagged quantile of its top probabilities; the
+    strictest set decides.
+    """
+    limits = [float(torch.quantile(confidences[name].float(), rate)) for name, rate in max_flagged.items()]
+    return min(limits)

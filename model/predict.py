@@ -13,20 +13,22 @@ import sys
 import numpy as np
 import torch
 
+from .networks import fold_batch_norms
 from .weights import WeightsError, default_weights_dir, load_weights
 
-#: A calibrated top probability below this is shown as a low-confidence answer.
-LOW_CONFIDENCE = 0.6
+#: The "not sure" threshold for weights that do not carry their own (unsure_below in the metadata).
+DEFAULT_UNSURE_BELOW = 0.6
 
 
 class Predictor:
     """A trained network with its metadata; call predict() on preprocess()'s tensor."""
 
     def __init__(self, model: torch.nn.Module, metadata: dict):
-        self.model = model.eval()
+        self.model = fold_batch_norms(model)
         self.metadata = metadata
         self.arch = metadata.get("arch", type(model).__name__.lower())
         self.temperature = float(metadata.get("temperature", 1.0))
+        self.unsure_below = float(metadata.get("unsure_below", DEFAULT_UNSURE_BELOW))
 
     @torch.inference_mode()
     def probabilities(self, tensor: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -42,10 +44,13 @@ class Predictor:
         probs = self.probabilities(tensor)
         return [(int(d), float(probs[d])) for d in np.argsort(-probs, kind="stable")]
 
-    @staticmethod
-    def is_low_confidence(ranked: list[tuple[int, float]]) -> bool:
-        """True when the most probable digit's calibrated probability is under LOW_CONFIDENCE."""
-        return ranked[0][1] < LOW_CONFIDENCE
+    def is_unsure(self, ranked: list[tuple[int, float]]) -> bool:
+        """True when the top calibrated probability is under the threshold chosen at training time.
+
+        The threshold was set on held-out data so that few real digits fall under
+        it while most scribbles, letters and shapes do.
+        """
+        return ranked[0][1] < self.unsure_below
 
 
 def load_predictor(arch: str = "cnn", weights_dir: str | os.PathLike | None = None, weights: str | os.PathLike | None = None) -> Predictor:
@@ -79,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: {e}")
             status = 1
             continue
-        print(f"{path}: " + "  ".join(f"{d} ({p:.1%})" for d, p in ranked[: args.top]))
+        verdict = "not sure: " if predictor.is_unsure(ranked) else ""
+        print(f"{path}: {verdict}" + "  ".join(f"{d} ({p:.1%})" for d, p in ranked[: args.top]))
     return status
 
 

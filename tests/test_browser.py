@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -40,12 +41,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int, env: dict | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:port; returns once the server answers its health check."""
+def start_app(port: int, env: dict | None = None, script: str = "app.py") -> subprocess.Popen:
+    """`streamlit run <script>` on 127.0.0.1:port; returns once the server answers its health check."""
+    log = tempfile.TemporaryFile()  # not a pipe: nobody reads it while the app runs, so it must not fill
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -56,7 +58,8 @@ def start_app(port: int, env: dict | None = None) -> subprocess.Popen:
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("streamlit did not start:\n" + proc.stdout.read().decode(errors="replace"))
+    log.seek(0)
+    raise RuntimeError("streamlit did not start:\n" + log.read().decode(errors="replace"))
 
 
 def canvas_box(page) -> dict:

@@ -150,6 +150,23 @@ def test_networks_map_a_batch_to_ten_logits(arch):
     assert net(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
 
 
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_folding_batch_norms_keeps_the_outputs(arch):
+    from model.networks import fold_batch_norms
+
+    torch.manual_seed(0)
+    net = build(arch)
+    net.train()
+    for _ in range(3):  # give the batch norms non-trivial running statistics
+        net(torch.randn(16, 1, 28, 28) * 2 + 0.5)
+    net.eval()
+    folded = fold_batch_norms(net)
+    x = torch.randn(8, 1, 28, 28)
+    assert torch.allclose(folded(x), net(x), atol=1e-4)
+    assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for m in folded.modules())
+    assert any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for m in net.modules())  # copy
+
+
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError, match="Unknown architecture"):
         build("resnet")
@@ -262,12 +279,16 @@ def test_one_epoch_of_training_learns_synthetic_classes(tmp_path, capsys):
     write_mnist_dir(tmp_path)
     out = tmp_path / "mlp.pt"
     train.main(["--arch", "mlp", "--epochs", "1", "--data-dir", str(tmp_path), "--out", str(out),
-                "--val-size", "100", "--no-verify", "--batch-size", "32"])
+                "--val-size", "100", "--no-verify", "--batch-size", "32", "--drawings", "60", "--scribbles", "40",
+                "--cache-dir", str(tmp_path / "cache")])
     printed = capsys.readouterr().out
     assert "epoch   1" in printed and "saved" in printed
     model, meta = load_weights(out, "mlp")
     assert meta["arch"] == "mlp" and meta["epochs"] == 1 and meta["mean"] == 0.1307
     assert meta["mnist_test_accuracy"] > 0.9 and meta["temperature"] > 0
+    assert (meta["drawings"], meta["scribbles"]) == (60, 40) and 0 < meta["unsure_below"] < 1
+    assert set(meta["val_flagged_unsure"]) == {"mnist", "drawings", "scribbles"}
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 4  # re-drawn sets are kept for the next run
     assert meta["command"].startswith("python -m model.train --arch mlp")
 
 
@@ -285,7 +306,7 @@ def test_evaluate_cli_on_mnist_files_and_image_folder(tmp_path, capsys):
     write_mnist_dir(tmp_path)
     weights = tmp_path / "mlp.pt"
     train.main(["--arch", "mlp", "--epochs", "2", "--data-dir", str(tmp_path), "--out", str(weights),
-                "--val-size", "100", "--no-verify"])
+                "--val-size", "100", "--no-verify", "--drawings", "0", "--scribbles", "0"])
     capsys.readouterr()
     assert evaluate.main(["--arch", "mlp", "--mnist", str(tmp_path), "--weights", str(weights), "--json", "--no-verify"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -324,3 +345,19 @@ def test_predict_cli_prints_top3(tmp_path, capsys):
     assert status == 1  # the blank one failed
     assert lines[0].startswith(str(image)) and lines[0].count("%") == 3
     assert "blank" in lines[1]
+
+
+def test_train_cli_says_what_to_do_without_data(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="--download"):
+        train.main(["--arch", "mlp", "--data-dir", str(tmp_path / "nothing")])
+
+
+def test_unsure_threshold_respects_each_sets_limit():
+    from model.calibration import unsure_threshold
+
+    mnist = torch.linspace(0.5, 1.0, 1001)  # 1% of these lie below 0.505
+    canvas = torch.linspace(0.2, 1.0, 1001)  # 2% lie below 0.216
+    assert unsure_threshold({"mnist": mnist}, {"mnist": 0.01}) == pytest.approx(0.505, abs=1e-3)
+    both = unsure_threshold({"mnist": mnist, "canvas": canvas}, {"mnist": 0.01, "canvas": 0.02})
+    assert both == pytest.approx(0.216, abs=1e-3)
+    assert (mnist < both).float().mean() <= 0.01 and (canvas < both).float().mean() <= 0.02

@@ -1,0 +1,69 @@
+"""Server-side work per drawing: preprocess() of a 280x280 RGBA canvas image plus predict().
+
+    python benchmarks/latency.py [--arch cnn] [--repeats 2000]
+
+One thread for torch and OpenCV, as on a busy server. Several drawings (thin,
+normal and fat strokes, small and large digits) are timed in turn; the
+figures are over all of them. The goal is a p50 of 2 ms or less.
+"""
+
+import argparse
+import pathlib
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from model import load_predictor  # noqa: E402
+from preprocessing import preprocess  # noqa: E402
+
+
+def canvas_drawings() -> list[np.ndarray]:
+    """A few 280x280 RGBA images as the canvas sends them: white strokes, alpha = ink."""
+    drawings = []
+    for stroke, scale in [(3, 0.9), (20, 0.8), (35, 0.9), (12, 0.4)]:
+        ink = np.zeros((280, 280), np.uint8)
+        s = lambda v: int(140 + (v - 140) * scale)  # noqa: E731
+        cv2.polylines(ink, [np.array([(s(70), s(50)), (s(210), s(50)), (s(120), s(240))], np.int32)], False, 255, stroke, cv2.LINE_AA)
+        cv2.ellipse(ink, (s(140), s(150)), (int(40 * scale), int(25 * scale)), 0, 0, 180, 255, stroke, cv2.LINE_AA)
+        rgba = np.full((280, 280, 4), 255, np.uint8)
+        rgba[..., :3] = ink[..., None]  # the app's canvas: opaque black background, white ink
+        drawings.append(rgba)
+    return drawings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
+    parser.add_argument("--repeats", type=int, default=2000)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    predictor = load_predictor(args.arch)
+    drawings = canvas_drawings()
+    for image in drawings * 20:  # warm up caches and lazy initialisation
+        predictor.predict(preprocess(image).tensor)
+    total, pre, net = [], [], []
+    for i in range(args.repeats):
+        image = drawings[i % len(drawings)]
+        t0 = time.perf_counter()
+        result = preprocess(image)
+        t1 = time.perf_counter()
+        predictor.predict(result.tensor)
+        t2 = time.perf_counter()
+        total.append(t2 - t0)
+        pre.append(t1 - t0)
+        net.append(t2 - t1)
+    ms = lambda xs, q: np.percentile(xs, q) * 1000  # noqa: E731
+    print(f"{args.arch.upper()}, 1 thread, {args.repeats} drawings of 280x280 RGBA")
+    print(f"  preprocess + predict: p50 {ms(total, 50):.2f} ms, p90 {ms(total, 90):.2f} ms, p99 {ms(total, 99):.2f} ms")
+    print(f"  preprocess alone:     p50 {ms(pre, 50):.2f} ms")
+    print(f"  predict alone:        p50 {ms(net, 50):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

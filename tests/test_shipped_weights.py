@@ -1,0 +1,54 @@
+"""The weights in weights/: they load, they say what they are, and they are as accurate as claimed."""
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+import torch
+from conftest import draw_digit, to_canvas_rgba
+
+from model import load_predictor
+from model.data import load_mnist
+from model.evaluate import logits_of
+from preprocessing import MNIST_MEAN, MNIST_STD, preprocess
+
+TARGETS = {"cnn": 0.995, "mlp": 0.985}
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_shipped_weights_load_with_their_metadata(arch):
+    predictor = load_predictor(arch)
+    meta = predictor.metadata
+    assert meta["arch"] == arch
+    assert (meta["mean"], meta["std"]) == (MNIST_MEAN, MNIST_STD)
+    assert meta["mnist_test_accuracy"] >= TARGETS[arch]
+    assert 0.3 < meta["temperature"] < 3
+    assert meta["command"].startswith(f"python -m model.train --arch {arch}")
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+@pytest.mark.parametrize("digit", ["1", "7", "0", "4"])
+@pytest.mark.parametrize("stroke", [3, 18, 40])
+def test_shipped_weights_read_synthetic_drawings(arch, digit, stroke):
+    ranked = load_predictor(arch).predict(preprocess(to_canvas_rgba(draw_digit(digit, stroke=stroke))).tensor)
+    assert ranked[0][0] == int(digit), ranked[:3]
+
+
+def mnist_dir() -> pathlib.Path | None:
+    folder = os.environ.get("MNIST_DIR")
+    if folder and (pathlib.Path(folder) / "t10k-images-idx3-ubyte.gz").exists():
+        return pathlib.Path(folder)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must set MNIST_DIR to the MNIST files (got {folder!r})")
+    pytest.skip("MNIST_DIR is not set to the MNIST files")
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_shipped_weights_mnist_test_accuracy(arch):
+    images, labels = load_mnist(mnist_dir(), "test")
+    predictor = load_predictor(arch)
+    logits = logits_of(predictor.model, torch.from_numpy(images.copy()).float().div(255).unsqueeze(1))
+    accuracy = float((logits.argmax(1).numpy() == labels).mean())
+    assert accuracy >= TARGETS[arch]
+    assert accuracy == pytest.approx(predictor.metadata["mnist_test_accuracy"], abs=2e-4)
