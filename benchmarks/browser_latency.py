@@ -20,7 +20,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM, CHROMIUM_ARGS, STROKES, canvas_box, free_port, start_app  # noqa: E402
+from test_browser import CHROMIUM, CHROMIUM_ARGS, canvas_box, draw, free_port, start_app  # noqa: E402
 
 METRIC = '[data-testid="stMetricValue"]'
 
@@ -30,20 +30,10 @@ def trial(page, digit: str) -> float:
     page.get_by_role("button", name="Clear the canvas").click()
     page.wait_for_function(f"document.querySelectorAll('{METRIC}').length === 0", timeout=20_000)
     page.wait_for_timeout(300)  # let the new canvas mount
-    box = canvas_box(page)
-    strokes = STROKES[digit]
-    for k, path in enumerate(strokes):
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            for t in range(1, 11):
-                page.mouse.move(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
-        if k == len(strokes) - 1:
-            started = time.perf_counter()
-        page.mouse.up()
+    started = []
+    draw(page, digit, before_last_release=lambda: started.append(time.perf_counter()))
     page.wait_for_function(f"document.querySelectorAll('{METRIC}').length > 0", timeout=20_000, polling="raf")
-    return time.perf_counter() - started
+    return time.perf_counter() - started[0]
 
 
 def measure(browser, script: str, trials: int) -> list[float]:

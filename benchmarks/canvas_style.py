@@ -49,6 +49,7 @@ def main() -> None:
     chosen = conditions(min(args.n, len(images)), rng)
     predictors = {arch: load_predictor(arch, args.weights_dir) for arch in args.arch}
     correct = {arch: defaultdict(list) for arch in args.arch}
+    unsure = {arch: [] for arch in args.arch}
     for i, (stroke, size, polarity) in enumerate(chosen):
         canvas = render_digit(images[i], rng, stroke, size, polarity)
         if args.save:
@@ -57,15 +58,19 @@ def main() -> None:
             cv2.imwrite(str(folder / f"{i}.png"), canvas if canvas.ndim == 2 else cv2.cvtColor(canvas, cv2.COLOR_RGBA2BGRA))
         tensor = preprocess(canvas).tensor
         for arch, predictor in predictors.items():
-            hit = predictor.predict(tensor)[0][0] == labels[i]
+            ranked = predictor.predict(tensor)
+            unsure[arch].append(predictor.is_unsure(ranked))
+            hit = ranked[0][0] == labels[i]
             for key in ("overall", stroke, size, polarity):
                 correct[arch][key].append(hit)
     results = {}
     for arch in args.arch:
         results[arch] = {key: {"accuracy": float(np.mean(v)), "n": len(v)} for key, v in correct[arch].items()}
         results[arch]["worst_gap"] = min(results[arch][k]["accuracy"] for k in [*STROKES, *SIZES, *POLARITIES]) - results[arch]["overall"]["accuracy"]
+        results[arch]["flagged_unsure"] = float(np.mean(unsure[arch]))
         overall = results[arch]["overall"]["accuracy"]
-        print(f"{arch.upper()}: {overall:.2%} of {len(chosen)} canvas-style digits")
+        print(f"{arch.upper()}: {overall:.2%} of {len(chosen)} canvas-style digits; "
+              f"{results[arch]['flagged_unsure']:.2%} flagged 'not sure'")
         for key in [*STROKES, *SIZES, *POLARITIES]:
             r = results[arch][key]
             print(f"  {key:<17} {r['accuracy']:.2%}  ({(r['accuracy'] - overall) * 100:+.2f} points, n={r['n']})")

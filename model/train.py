@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.scribbles:
         train_x.append(cached(cache / f"scribbles-train-{args.scribbles}-seed{args.seed}.npy", lambda: scribble_set(args.scribbles, seed=args.seed + 10)))
         train_y.append(np.full(args.scribbles, -1, np.int64))
-        held_out["scribbles"] = (cached(cache / f"scribbles-val-2000-seed{args.seed}.npy", lambda: scribble_set(2000, seed=args.seed + 11)), None)
+        n_val = max(1, args.scribbles // 5)
+        held_out["scribbles"] = (cached(cache / f"scribbles-val-{n_val}-seed{args.seed}.npy", lambda: scribble_set(n_val, seed=args.seed + 11)), None)
     val_x = np.concatenate([x for x, y in held_out.values() if y is not None])
     val_y = np.concatenate([y for x, y in held_out.values() if y is not None])
 

@@ -69,15 +69,19 @@ def canvas_box(page) -> dict:
     return max((b for b in boxes if b), key=lambda b: b["width"] * b["height"])
 
 
-def draw(page, digit: str) -> None:
+def draw(page, digit: str, before_last_release=None) -> None:
+    """Draw `digit` with the mouse; `before_last_release()` is called just before the final mouse-up."""
     box = canvas_box(page)
-    for path in STROKES[digit]:
+    strokes = STROKES[digit]
+    for k, path in enumerate(strokes):
         points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
         page.mouse.move(*points[0])
         page.mouse.down()
         for (x0, y0), (x1, y1) in zip(points, points[1:]):
             for t in range(1, 11):
                 page.mouse.move(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
+        if before_last_release and k == len(strokes) - 1:
+            before_last_release()
         page.mouse.up()
 
 

@@ -361,3 +361,10 @@ def test_unsure_threshold_respects_each_sets_limit():
     both = unsure_threshold({"mnist": mnist, "canvas": canvas}, {"mnist": 0.01, "canvas": 0.02})
     assert both == pytest.approx(0.216, abs=1e-3)
     assert (mnist < both).float().mean() <= 0.01 and (canvas < both).float().mean() <= 0.02
+
+
+def test_predictor_is_unsure_below_its_threshold():
+    predictor = predict.Predictor(MLP(), {"arch": "mlp", "unsure_below": 0.5})
+    assert predictor.is_unsure([(3, 0.49), (8, 0.3)])
+    assert not predictor.is_unsure([(3, 0.51), (8, 0.3)])
+    assert predict.Predictor(MLP(), {}).unsure_below == predict.DEFAULT_UNSURE_BELOW

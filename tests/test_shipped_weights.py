@@ -52,3 +52,34 @@ def test_shipped_weights_mnist_test_accuracy(arch):
     accuracy = float((logits.argmax(1).numpy() == labels).mean())
     assert accuracy >= TARGETS[arch]
     assert accuracy == pytest.approx(predictor.metadata["mnist_test_accuracy"], abs=2e-4)
+
+
+def hash_sign() -> np.ndarray:
+    import cv2
+
+    img = np.zeros((280, 280), np.uint8)
+    for a in (100, 180):
+        cv2.line(img, (a, 40), (a, 240), 255, 16, cv2.LINE_AA)
+        cv2.line(img, (40, a), (240, a), 255, 16, cv2.LINE_AA)
+    return img
+
+
+def star() -> np.ndarray:
+    import cv2
+
+    k = np.arange(6) * 4 * np.pi / 5
+    points = np.stack([140 + 110 * np.sin(k), 150 - 110 * np.cos(k)], 1).astype(np.int32)
+    img = np.zeros((280, 280), np.uint8)
+    cv2.polylines(img, [points], False, 255, 12, cv2.LINE_AA)
+    return img
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_not_sure_fires_on_clear_non_digits_and_not_on_clear_digits(arch):
+    predictor = load_predictor(arch)
+    for digit in "1704":
+        ranked = predictor.predict(preprocess(draw_digit(digit)).tensor)
+        assert not predictor.is_unsure(ranked), (digit, ranked[:3])
+    for name, drawing in (("hash", hash_sign()), ("star", star())):
+        ranked = predictor.predict(preprocess(drawing).tensor)
+        assert predictor.is_unsure(ranked), (name, ranked[:3])
