@@ -46,8 +46,11 @@ def sidebar() -> tuple[list[str], int, bool]:
     choice = st.sidebar.radio("Model", list(MODELS), horizontal=True, key="model")
     stroke = st.sidebar.slider("Stroke width", 2, 40, 20, key="stroke",
                                help="Any width works: the pipeline rescales strokes to MNIST's width.")
-    realtime = st.sidebar.toggle("Update while drawing", value=True, key="realtime",
-                                 help="Off: the drawing is sent only when you press the canvas toolbar's ⬆ button (Update the app with this drawing).")
+    realtime = st.sidebar.toggle(
+        "Update while drawing", value=True, key="realtime",
+        help="Off: the drawing is sent only when you press the canvas toolbar's ⬆ button "
+             "(Update the app with this drawing).",
+    )
     st.sidebar.caption(
         "The networks were trained on MNIST, 28×28 white-on-black digits. "
         "Each step below turns your drawing into exactly that."
@@ -119,8 +122,8 @@ def show_steps(result: Result) -> None:
     columns = st.columns(4)
     for i, step in enumerate(result.steps):
         with columns[i % 4]:
-            st.image(for_display(step.image), caption=f"{i + 1}. {step.name} — {step.caption} ({step.seconds * 1000:.2f} ms)",
-                     width="stretch", clamp=True)
+            caption = f"{i + 1}. {step.name} — {step.caption} ({step.seconds * 1000:.2f} ms)"
+            st.image(for_display(step.image), caption=caption, width="stretch", clamp=True)
 
 
 @st.fragment
@@ -137,7 +140,7 @@ def main_area(archs: list[str], stroke: int, realtime: bool) -> None:
         result = run_pipeline(image)
     except EmptyDrawingError as e:
         with right:
-            st.info(f"{e} Draw a digit…")
+            st.info(str(e))
         return
     except ValueError as e:
         with right:
