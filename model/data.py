@@ -81,7 +81,7 @@ def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
     expected = int(np.prod(shape)) if shape else 0
     if len(data) - header != expected:
         raise DataError(f"{source} should hold {expected} bytes of data for shape {shape}, has {len(data) - header}.")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()  # writable, for torch
 
 
 def load_mnist(data_dir: str | os.PathLike, split: str, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
