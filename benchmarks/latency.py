@@ -27,9 +27,11 @@ def canvas_drawings() -> list[np.ndarray]:
     drawings = []
     for stroke, scale in [(3, 0.9), (20, 0.8), (35, 0.9), (12, 0.4)]:
         ink = np.zeros((280, 280), np.uint8)
-        s = lambda v: int(140 + (v - 140) * scale)  # noqa: E731
-        cv2.polylines(ink, [np.array([(s(70), s(50)), (s(210), s(50)), (s(120), s(240))], np.int32)], False, 255, stroke, cv2.LINE_AA)
-        cv2.ellipse(ink, (s(140), s(150)), (int(40 * scale), int(25 * scale)), 0, 0, 180, 255, stroke, cv2.LINE_AA)
+        # A 7 with a bowl under it, scaled about the canvas centre.
+        seven = (np.array([(70, 50), (210, 50), (120, 240)]) - 140) * scale + 140
+        cv2.polylines(ink, [seven.astype(np.int32)], False, 255, stroke, cv2.LINE_AA)
+        centre = (140, int(140 + 10 * scale))
+        cv2.ellipse(ink, centre, (int(40 * scale), int(25 * scale)), 0, 0, 180, 255, stroke, cv2.LINE_AA)
         rgba = np.full((280, 280, 4), 255, np.uint8)
         rgba[..., :3] = ink[..., None]  # the app's canvas: opaque black background, white ink
         drawings.append(rgba)

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, draw_digit
+from conftest import draw_digit
 
 from model import CNN, MLP, WeightsError, build, load_predictor, load_weights, save_weights
 from model import data, evaluate, predict, train
