@@ -204,3 +204,10 @@ def test_display_tiles_are_square_and_pixel_exact():
     assert (tile[:56, :56] == 0).all() and (tile[:56, 56:112] == 1).all()  # each pixel a 56x56 square
     big = np.zeros((300, 200, 3), np.uint8)
     assert for_display(big).shape == (300, 300, 3)
+
+
+def test_fast_median_equals_numpys():
+    rng = np.random.default_rng(0)
+    for n in [1, 2, 3, 10, 11, 1680]:
+        for values in (rng.integers(0, 256, n).astype(np.uint8), rng.random(n).astype(np.float32)):
+            assert S._median(values) == float(np.median(values))
