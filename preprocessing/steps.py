@@ -353,6 +353,5 @@ _VIRIDIS = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cv2.COLORM
 
 def heat_map(x: np.ndarray) -> np.ndarray:
     """An RGB picture of a 2-D float array, its minimum dark purple and maximum yellow (viridis)."""
-    span = float(x.max() - x.min()) or 1.0
-    scaled = np.round((x - x.min()) * (255.0 / span)).astype(np.uint8)
+    scaled = cv2.normalize(x, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)  # a flat array maps to 0
     return _VIRIDIS[scaled]

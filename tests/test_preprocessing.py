@@ -211,3 +211,12 @@ def test_fast_median_equals_numpys():
     for n in [1, 2, 3, 10, 11, 1680]:
         for values in (rng.integers(0, 256, n).astype(np.uint8), rng.random(n).astype(np.float32)):
             assert S._median(values) == float(np.median(values))
+
+
+def test_heat_map_spans_viridis_from_minimum_to_maximum():
+    x = np.linspace(-0.4242, 2.8215, 28 * 28, dtype=np.float32).reshape(28, 28)
+    rgb = S.heat_map(x)
+    assert rgb.shape == (28, 28, 3) and rgb.dtype == np.uint8
+    assert tuple(rgb[0, 0]) == (68, 1, 84)  # viridis's dark purple
+    assert tuple(rgb[-1, -1]) == (253, 231, 37)  # and its yellow
+    assert (S.heat_map(np.zeros((28, 28), np.float32)) == rgb[0, 0]).all()  # flat: all the low end
