@@ -55,7 +55,9 @@ def save_weights(path: str | os.PathLike, model: torch.nn.Module, arch: str, met
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    torch.save({"format": FORMAT, "arch": arch, "state_dict": state, "metadata": dict(metadata)}, path)
+    config = getattr(model, "config", {})
+    _check_plain(config, "config")
+    torch.save({"format": FORMAT, "arch": arch, "config": config, "state_dict": state, "metadata": dict(metadata)}, path)
 
 
 def load_weights(path: str | os.PathLike, arch: str) -> tuple[torch.nn.Module, dict]:
@@ -78,9 +80,9 @@ def load_weights(path: str | os.PathLike, arch: str) -> tuple[torch.nn.Module, d
         raise WeightsError(f"{path} is not a weights file of this project (format {FORMAT}). {redo}")
     if saved.get("arch") != arch:
         raise WeightsError(f"{path} holds {str(saved.get('arch')).upper()} weights, not {arch.upper()}. {redo}")
-    model = build(arch)
     try:
+        model = build(arch, **saved.get("config", {}))  # layer sizes as trained
         model.load_state_dict(saved["state_dict"])
-    except RuntimeError as e:
+    except (RuntimeError, TypeError, ValueError) as e:
         raise WeightsError(f"{path} does not fit the current {arch.upper()} definition. {redo}") from e
     return model.eval(), dict(saved.get("metadata", {}))

@@ -242,9 +242,25 @@ def test_wrong_architecture_is_reported(tmp_path):
     save_weights(path, MLP(), "mlp", {})
     with pytest.raises(WeightsError, match="holds MLP weights, not CNN"):
         load_weights(path, "cnn")
+
+
+@pytest.mark.parametrize("config", [{"hidden": [128]}, {"depth": 3}, {"hidden": "wide"}])
+def test_weights_that_do_not_fit_their_sizes_are_reported(tmp_path, config):
+    path = tmp_path / "mlp.pt"
     save_weights(path, MLP(hidden=(64,)), "mlp", {})
+    saved = torch.load(path, weights_only=True)
+    torch.save(dict(saved, config=config), path)
     with pytest.raises(WeightsError, match="does not fit"):
         load_weights(path, "mlp")
+
+
+def test_layer_sizes_travel_with_the_weights(tmp_path):
+    net = CNN(channels=(8, 12), hidden=20).eval()
+    save_weights(tmp_path / "cnn.pt", net, "cnn", {})
+    loaded, _ = load_weights(tmp_path / "cnn.pt", "cnn")
+    assert loaded.config == {"channels": [8, 12], "hidden": 20}
+    x = torch.randn(3, 1, 28, 28)
+    assert torch.allclose(loaded(x), net(x))
 
 
 def test_foreign_pickles_are_not_run(tmp_path):
