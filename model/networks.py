@@ -5,8 +5,10 @@ return logits, shape (N, 10).
 """
 
 import copy
+from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
@@ -94,3 +96,38 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
             elif isinstance(layer, nn.Linear) and isinstance(norm, nn.BatchNorm1d):
                 seq[i], seq[i + 1] = fuse_linear_bn_eval(layer, norm), nn.Identity()
     return model
+
+
+def single_image_forward(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A fast forward pass of `model` (batch norms folded) for one image at a time.
+
+    The same arithmetic as fold_batch_norms(model), as a flat list of tensor
+    operations: no module calls, no identities or dropouts, and convolutions in
+    channels-last layout, which takes oneDNN's direct kernels instead of
+    im2col. For one 28x28 drawing on one thread this saves about a fifth of
+    the time, most of it Python overhead. Takes (N, 1, 28, 28), returns logits.
+    """
+    ops = []
+    for layer in fold_batch_norms(model).modules():
+        if isinstance(layer, nn.Conv2d):
+            weight = layer.weight.detach().contiguous(memory_format=torch.channels_last)
+            bias = None if layer.bias is None else layer.bias.detach()
+            ops.append(lambda x, w=weight, b=bias, c=layer: F.conv2d(x, w, b, c.stride, c.padding, c.dilation, c.groups))
+        elif isinstance(layer, nn.Linear):
+            ops.append(lambda x, w=layer.weight.detach(), b=layer.bias.detach(): F.linear(x, w, b))
+        elif isinstance(layer, nn.ReLU):
+            ops.append(torch.relu_)
+        elif isinstance(layer, nn.MaxPool2d):
+            ops.append(lambda x, k=layer.kernel_size, s=layer.stride: F.max_pool2d(x, k, s))
+        elif isinstance(layer, nn.Flatten):
+            ops.append(lambda x: x.flatten(1))
+        elif not isinstance(layer, (nn.Sequential, nn.Identity, nn.Dropout, MLP, CNN)):
+            raise TypeError(f"single_image_forward() does not know {type(layer).__name__} layers.")
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous(memory_format=torch.channels_last)
+        for op in ops:
+            x = op(x)
+        return x
+
+    return forward

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import torch
 
-from .networks import fold_batch_norms
+from .networks import fold_batch_norms, single_image_forward
 from .weights import WeightsError, default_weights_dir, load_weights
 
 #: The "not sure" threshold for weights that do not carry their own (unsure_below in the metadata).
@@ -24,7 +24,8 @@ class Predictor:
     """A trained network with its metadata; call predict() on preprocess()'s tensor."""
 
     def __init__(self, model: torch.nn.Module, metadata: dict):
-        self.model = fold_batch_norms(model)
+        self.model = fold_batch_norms(model)  # for batches
+        self._forward = single_image_forward(model)  # for one drawing at a time
         self.metadata = metadata
         self.arch = metadata.get("arch", type(model).__name__.lower())
         self.temperature = float(metadata.get("temperature", 1.0))
@@ -36,7 +37,7 @@ class Predictor:
         x = torch.as_tensor(tensor, dtype=torch.float32)
         if x.shape[-2:] != (28, 28) or x.numel() != 784:
             raise ValueError(f"Expected a (1, 28, 28) tensor, got shape {tuple(x.shape)}.")
-        logits = self.model(x.reshape(1, 1, 28, 28))[0]
+        logits = self._forward(x.reshape(1, 1, 28, 28))[0]
         return torch.softmax(logits / self.temperature, dim=0).numpy()
 
     def predict(self, tensor: np.ndarray | torch.Tensor) -> list[tuple[int, float]]:

@@ -103,11 +103,14 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
         return image.copy()
     if image.shape[2] == 1:
         return image[:, :, 0].copy()
+    image = np.ascontiguousarray(image)
     code = cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
-    gray = cv2.cvtColor(np.ascontiguousarray(image), code)
-    if image.shape[2] == 3 or image[:, :, 3].min() == 255:
+    gray = cv2.cvtColor(image, code)
+    if image.shape[2] == 3:
         return gray
-    alpha = image[:, :, 3]
+    alpha = cv2.extractChannel(image, 3)
+    if cv2.minMaxLoc(alpha)[0] == 255:
+        return gray
     painted = alpha > 127
     ink = cv2.mean(gray, mask=painted.view(np.uint8))[0] if painted.any() else 255.0
     if ink >= 128:  # light ink: composite over black, gray * alpha
@@ -122,7 +125,10 @@ def _median(values: np.ndarray) -> float:
     k = len(values) // 2
     if len(values) % 2:
         return float(np.partition(values, k)[k])
-    return float(np.partition(values, [k - 1, k])[k - 1 : k + 1].mean())
+    low, high = np.partition(values, [k - 1, k])[k - 1 : k + 1]
+    if values.dtype.kind in "iub":  # np.median averages integers in float64
+        return (int(low) + int(high)) / 2
+    return float((low + high) / 2)  # and floats in their own precision
 
 
 def border_level(gray: np.ndarray) -> float:
@@ -148,7 +154,7 @@ def normalize_polarity(gray: np.ndarray, invert: str = "auto") -> tuple[np.ndarr
     inverted = invert == "always" or (invert == "auto" and level > 127)
     img = cv2.bitwise_not(gray) if inverted else gray
     background = 255.0 - level if inverted else level  # the median commutes with inversion
-    ink = float(img.max())
+    ink = cv2.minMaxLoc(img)[1]
     if ink - background < MIN_CONTRAST:
         raise EmptyDrawingError("The image is blank: draw a digit (nothing stands out from the background).")
     if background == 0 and ink == 255:
