@@ -167,6 +167,29 @@ def test_folding_batch_norms_keeps_the_outputs(arch):
     assert any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for m in net.modules())  # copy
 
 
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_single_image_forward_gives_the_networks_logits(arch):
+    from model.networks import single_image_forward
+
+    torch.manual_seed(1)
+    net = build(arch)
+    net.train()
+    for _ in range(3):
+        net(torch.randn(16, 1, 28, 28) * 2 + 0.5)
+    net.eval()
+    x = torch.randn(4, 1, 28, 28)
+    with torch.inference_mode():
+        assert torch.allclose(single_image_forward(net)(x), net(x), atol=1e-4)
+        assert torch.allclose(single_image_forward(net)(x[:1]), net(x[:1]), atol=1e-4)
+
+
+def test_single_image_forward_refuses_layers_it_does_not_know():
+    from model.networks import single_image_forward
+
+    with pytest.raises(TypeError, match="Tanh"):
+        single_image_forward(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Tanh()))
+
+
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError, match="Unknown architecture"):
         build("resnet")
