@@ -278,10 +278,10 @@ def test_weights_that_do_not_fit_their_sizes_are_reported(tmp_path, config):
 
 
 def test_layer_sizes_travel_with_the_weights(tmp_path):
-    net = CNN(channels=(8, 12), hidden=20).eval()
+    net = CNN(channels=(8, 12), convs=(2, 1), hidden=20).eval()
     save_weights(tmp_path / "cnn.pt", net, "cnn", {})
     loaded, _ = load_weights(tmp_path / "cnn.pt", "cnn")
-    assert loaded.config == {"channels": [8, 12], "hidden": 20}
+    assert loaded.config == {"channels": [8, 12], "convs": [2, 1], "hidden": 20}
     x = torch.randn(3, 1, 28, 28)
     assert torch.allclose(loaded(x), net(x))
 
