@@ -190,7 +190,7 @@ def remove_specks(img: np.ndarray, fraction: float = SPECK_FRACTION) -> tuple[np
     areas = np.bincount(labels.ravel(), minlength=count)
     areas[0] = 0  # the background
     kept = areas >= fraction * areas.max()
-    specks = count - 1 - (int(kept.sum()))
+    specks = count - 1 - int(kept.sum())
     if specks:
         mask = kept.astype(np.uint8)[labels]
     near_kept = cv2.dilate(mask, np.ones((5, 5), np.uint8))
