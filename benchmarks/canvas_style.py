@@ -7,7 +7,11 @@ strokes on a 280x280 image: at a random height (30-95% of the canvas) and
 place, with a random stroke width from hair-thin (1 px) to fat (30 px, at
 most a fifth of the digit's height, as a person with a fat brush draws
 bigger), white on black, black on white, or RGBA on a transparent
-background. Every image goes through the app's preprocess() and the model;
+background. As a person would, the re-drawing keeps the digit's loops: a
+loop the writer's pen filled in is traced round, not through, and where the
+new pen fills a loop the digit is drawn again thinner, then bigger. Faint
+strokes are traced without gaps (model/drawings.py, renderer version 2;
+benchmarks/renderer_fidelity.py counts what each version loses). Every image goes through the app's preprocess() and the model;
 accuracy is printed overall and per condition. Fixed seed: the same images
 every run.
 """

@@ -3,9 +3,11 @@
 A person's canvas drawing differs from an MNIST digit in stroke width, size,
 place and polarity. render_digit() re-draws an MNIST digit that way: thinned
 to its centre line, then drawn as anti-aliased strokes of a chosen width on a
-280x280 canvas. random_scribble() draws things that are not digits (letters,
-shapes, random strokes) under the same conditions. Both serve the
-canvas-style benchmark and training for drawings.
+280x280 canvas. It keeps what the person would have kept: faint strokes stay
+whole, loops the writer's pen filled in are traced round, and a loop the new
+pen would fill in is drawn again thinner or bigger. random_scribble() draws
+things that are not digits (letters, shapes, random strokes) under the same
+conditions. Both serve the canvas-style benchmark and training for drawings.
 """
 
 from __future__ import annotations
@@ -53,10 +55,55 @@ def thin(mask: np.ndarray) -> np.ndarray:
             return img.astype(bool)
 
 
+#: Bumped whenever render_digit() draws differently, so cached drawing sets are re-made.
+RENDERER_VERSION = 2
+
+_THRESHOLDS = (110, 70, 40)  # ink levels tried, darkest first, to trace a faint digit without gaps
+_SPECK = 16  # pixels of the 4x grid (one MNIST pixel): smaller pieces are noise, not strokes
+
+
+def _pieces(mask: np.ndarray, min_area: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """(count, labels, areas) of the 8-connected pieces of `mask` with at least min_area pixels."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA].copy()
+    areas[0] = 0  # background
+    return int((areas >= min_area).sum()), labels, areas
+
+
+def _hollow_blobs(mask: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """`mask` with a hole punched in each blob much thicker than its strokes.
+
+    A writer's small loop that the pen filled in (the blob of a 9 or 6) has no
+    hole, so thinning turns it into a line and the 9 into a 7. The blob's core,
+    where the ink is over twice as deep as along the centre line, is cut out,
+    so thinning goes round it and the loop comes back. Cores smaller than a
+    stroke's width squared are left alone: those are thick corners, not loops.
+    """
+    depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    radius = float(np.median(depth[line]))
+    _, labels, areas = _pieces(depth > 2 * radius, min_area=1)
+    return mask & ~(areas >= radius**2)[labels]  # areas[0], the background, is 0
+
+
 def centre_line(digit: np.ndarray, upscale: int = 4) -> np.ndarray:
-    """The centre-line pixels (row, col) of a 28x28 MNIST digit, in a grid `upscale` times finer."""
+    """The centre-line pixels (row, col) of a 28x28 MNIST digit, in a grid `upscale` times finer.
+
+    The ink is traced at the darkest of a few levels that leaves the fewest
+    pieces, so a faint stroke is not broken into dots; filled loops are opened
+    (see _hollow_blobs); specks of noise are dropped.
+    """
     big = cv2.resize(digit, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
-    return np.argwhere(thin(big > 110))
+    speck = _SPECK * upscale**2 // 16
+    masks = [big > level for level in _THRESHOLDS]
+    counts = [_pieces(m, speck)[0] for m in masks]
+    mask = masks[counts.index(min(counts))]  # first (darkest) of the fewest pieces
+    line = thin(mask)
+    if line.any():
+        line = thin(_hollow_blobs(mask, line))
+    count, labels, areas = _pieces(line, speck // 2)
+    if count:  # drop specks of noise, not the drawing
+        line = (areas >= speck // 2)[labels] & line
+    return np.argwhere(line)
 
 
 def _height_and_width(rng: np.random.Generator, stroke: str, size: str) -> tuple[float, int]:
@@ -95,9 +142,8 @@ def _fixed(xy: np.ndarray) -> tuple[int, int]:
     return int(round(xy[0] * (1 << _SHIFT))), int(round(xy[1] * (1 << _SHIFT)))
 
 
-def _draw_grid_line(grid: np.ndarray, rng: np.random.Generator, height: float, width_px: int) -> np.ndarray:
-    """Ink (uint8) of a one-pixel centre line given as (row, col) grid points, drawn with width_px strokes."""
-    placed = _place(grid.astype(np.float64), rng, height, width_px)[:, ::-1]  # (x, y)
+def _draw_grid_line(grid: np.ndarray, placed: np.ndarray, width_px: int) -> np.ndarray:
+    """Ink (uint8) of a one-pixel centre line, given as (row, col) grid points and their (x, y) places on the canvas."""
     index = {p: i for i, p in enumerate(map(tuple, grid.tolist()))}
     ink = np.zeros((CANVAS, CANVAS), np.uint8)
     for (r, c), i in index.items():
@@ -111,16 +157,54 @@ def _draw_grid_line(grid: np.ndarray, rng: np.random.Generator, height: float, w
     return ink
 
 
+def open_loops(mask: np.ndarray) -> int:
+    """Holes in `mask` big enough to survive fitting it into MNIST's 20x20 box (one pixel there, at least)."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return 0
+    pixel = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) / 20
+    _, _, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    x, y, w, h, area = stats.T
+    inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])  # not the background around
+    return int((inside & (area >= pixel**2))[1:].sum())  # label 0 is the ink itself
+
+
+def _rescaled(placed: np.ndarray, factor: float, width_px: int) -> np.ndarray:
+    """(x, y) points scaled by `factor` about their centre, then moved as little as needed to stay on the canvas."""
+    centre = (placed.max(axis=0) + placed.min(axis=0)) / 2
+    out = (placed - centre) * factor + centre
+    low, high = out.min(axis=0) - width_px / 2 - 1, out.max(axis=0) + width_px / 2 + 1
+    return out - np.minimum(low, 0) - np.maximum(high - (CANVAS - 1), 0)
+
+
 def render_digit(digit: np.ndarray, rng: np.random.Generator, stroke: str, size: str, polarity: str) -> np.ndarray:
     """One canvas image of `digit` (28x28 uint8, white on black) under the given conditions.
 
-    Raises ValueError for a digit with no ink to trace.
+    A person whose pen fills in a loop sees it and draws again: so while the
+    ink shows fewer open loops than the centre line has, the pen is made
+    thinner (down to its condition's thinnest), then the digit bigger (up to
+    95% of the canvas). Raises ValueError for a digit with no ink to trace.
     """
     line = centre_line(digit)
     if len(line) == 0:
         raise ValueError("the digit has no ink to re-draw")
     height, width_px = _height_and_width(rng, stroke, size)
-    return _finish(_draw_grid_line(line, rng, height, width_px), rng, polarity)
+    placed = _place(line.astype(np.float64), rng, height, width_px)[:, ::-1]  # (x, y)
+    ink = _draw_grid_line(line, placed, width_px)
+    grid = np.zeros(line.max(axis=0) + 1, bool)
+    grid[tuple(line.T)] = True
+    loops = open_loops(grid)
+    while loops and open_loops(ink > 127) < loops:
+        if width_px > STROKES[stroke][0]:
+            width_px = max(STROKES[stroke][0], int(width_px * 0.8))
+        else:
+            extent = (placed.max(axis=0) - placed.min(axis=0)).max() + width_px
+            factor = min(1.2, 0.95 * CANVAS / extent)
+            if factor <= 1.01:
+                break  # as big and thin as this condition allows
+            placed = _rescaled(placed, factor, width_px)
+        ink = _draw_grid_line(line, placed, width_px)
+    return _finish(ink, rng, polarity)
 
 
 def conditions(n: int, rng: np.random.Generator) -> list[tuple[str, str, str]]:
@@ -183,7 +267,9 @@ def random_scribble(rng: np.random.Generator, stroke: str, size: str, polarity: 
         font = int(rng.choice([cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX]))
         scratch = np.zeros((200, 200), np.uint8)
         cv2.putText(scratch, letter, (30, 150), font, 4, 255, 2, cv2.LINE_AA)
-        return _finish(_draw_grid_line(np.argwhere(thin(scratch > 127)), rng, height, width_px), rng, polarity)
+        line = np.argwhere(thin(scratch > 127))
+        placed = _place(line.astype(np.float64), rng, height, width_px)[:, ::-1]
+        return _finish(_draw_grid_line(line, placed, width_px), rng, polarity)
     lines = _shape(rng) if kind == "shape" else _random_strokes(rng)
     points = np.concatenate(lines)[:, ::-1]  # (row, col) for _place
     lo = points.min(axis=0)

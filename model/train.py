@@ -149,7 +149,7 @@ def cached(path: pathlib.Path, make) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .drawings import drawing_set, scribble_set
+    from .drawings import RENDERER_VERSION, drawing_set, scribble_set
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], required=True)
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # Held-out sets: MNIST digits, the same digits re-drawn, and scribbles (for the "not sure" rule).
     cache = pathlib.Path(args.cache_dir)
-    tag = f"{len(images)}-{args.val_size}-seed{args.seed}"
+    tag = f"{len(images)}-{args.val_size}-seed{args.seed}-r{RENDERER_VERSION}"  # a new renderer makes new sets
     held_out = {"mnist": (images[split:], labels[split:])}
     train_x, train_y = [images[:split]], [labels[:split]]
     n_draw = min(DEFAULT_DRAWINGS[args.arch] if args.drawings is None else args.drawings, split)
