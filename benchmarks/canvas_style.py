@@ -11,8 +11,9 @@ background. As a person would, the re-drawing keeps the digit's loops: a
 loop the writer's pen filled in is traced round, not through, and where the
 new pen fills a loop the digit is drawn again thinner, then bigger. Faint
 strokes are traced without gaps (model/drawings.py, renderer version 2;
-benchmarks/renderer_fidelity.py counts what each version loses). Every image goes through the app's preprocess() and the model;
-accuracy is printed overall and per condition. Fixed seed: the same images
+benchmarks/renderer_fidelity.py counts what each version loses). Every
+image goes through the app's preprocess() and the model; accuracy is
+printed overall and per condition. Fixed seed: the same images
 every run.
 """
 

@@ -59,7 +59,6 @@ def thin(mask: np.ndarray) -> np.ndarray:
 RENDERER_VERSION = 2
 
 _THRESHOLDS = (110, 70, 40)  # ink levels tried, darkest first, to trace a faint digit without gaps
-_SPECK = 16  # pixels of the 4x grid (one MNIST pixel): smaller pieces are noise, not strokes
 
 
 def _pieces(mask: np.ndarray, min_area: int) -> tuple[int, np.ndarray, np.ndarray]:
@@ -93,7 +92,7 @@ def centre_line(digit: np.ndarray, upscale: int = 4) -> np.ndarray:
     (see _hollow_blobs); specks of noise are dropped.
     """
     big = cv2.resize(digit, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
-    speck = _SPECK * upscale**2 // 16
+    speck = upscale**2  # one MNIST pixel: smaller pieces of ink are noise, not strokes
     masks = [big > level for level in _THRESHOLDS]
     counts = [_pieces(m, speck)[0] for m in masks]
     mask = masks[counts.index(min(counts))]  # first (darkest) of the fewest pieces
@@ -133,6 +132,11 @@ def _finish(ink: np.ndarray, rng: np.random.Generator, polarity: str) -> np.ndar
     rgba[..., :3] = 255 if rng.random() < 0.5 else 0  # white or black ink, transparent elsewhere
     rgba[..., 3] = ink
     return rgba
+
+
+def _place_xy(grid: np.ndarray, rng: np.random.Generator, height: float, width_px: int) -> np.ndarray:
+    """(x, y) canvas places of (row, col) grid points, as _place() puts them, for drawing."""
+    return _place(grid.astype(np.float64), rng, height, width_px)[:, ::-1]
 
 
 _SHIFT = 4  # sub-pixel precision of cv2 drawing: coordinates in 1/16 px
@@ -189,7 +193,7 @@ def render_digit(digit: np.ndarray, rng: np.random.Generator, stroke: str, size:
     if len(line) == 0:
         raise ValueError("the digit has no ink to re-draw")
     height, width_px = _height_and_width(rng, stroke, size)
-    placed = _place(line.astype(np.float64), rng, height, width_px)[:, ::-1]  # (x, y)
+    placed = _place_xy(line, rng, height, width_px)
     ink = _draw_grid_line(line, placed, width_px)
     grid = np.zeros(line.max(axis=0) + 1, bool)
     grid[tuple(line.T)] = True
@@ -268,8 +272,7 @@ def random_scribble(rng: np.random.Generator, stroke: str, size: str, polarity: 
         scratch = np.zeros((200, 200), np.uint8)
         cv2.putText(scratch, letter, (30, 150), font, 4, 255, 2, cv2.LINE_AA)
         line = np.argwhere(thin(scratch > 127))
-        placed = _place(line.astype(np.float64), rng, height, width_px)[:, ::-1]
-        return _finish(_draw_grid_line(line, placed, width_px), rng, polarity)
+        return _finish(_draw_grid_line(line, _place_xy(line, rng, height, width_px), width_px), rng, polarity)
     lines = _shape(rng) if kind == "shape" else _random_strokes(rng)
     points = np.concatenate(lines)[:, ::-1]  # (row, col) for _place
     lo = points.min(axis=0)

@@ -6,7 +6,7 @@ from model.drawings import (
     SCRIBBLE_KINDS,
     _draw_grid_line,
     _height_and_width,
-    _place,
+    _place_xy,
     centre_line,
     conditions,
     open_loops,
@@ -103,7 +103,7 @@ def test_a_fat_pen_that_fills_a_loop_draws_again_with_the_loop_open():
     for seed in range(6):
         rng = np.random.default_rng(seed)
         height, width_px = _height_and_width(rng, "fat", "small")
-        first = _draw_grid_line(line, _place(line.astype(float), rng, height, width_px)[:, ::-1], width_px)
+        first = _draw_grid_line(line, _place_xy(line, rng, height, width_px), width_px)
         filled_first += open_loops(first > 127) == 0
         ink = render_digit(digit, np.random.default_rng(seed), "fat", "small", "white-on-black")
         assert open_loops(ink > 127) >= 1, seed
