@@ -112,9 +112,12 @@ def _height_and_width(rng: np.random.Generator, stroke: str, size: str) -> tuple
     return height, max(1, min(width_px, int(height / 5)))
 
 
-def _place(points: np.ndarray, rng: np.random.Generator, height: float, width_px: int) -> np.ndarray:
-    """Scale (row, col) points so the drawing is `height` tall with strokes on, and put it somewhere on the canvas."""
-    span = points.max(axis=0) - points.min(axis=0) + 1
+def _place(points: np.ndarray, rng: np.random.Generator, height: float, width_px: int, cell: float = 1) -> np.ndarray:
+    """Scale (row, col) points so the drawing is `height` tall with strokes on, and put it somewhere on the canvas.
+
+    `cell` is the size of a point's own cell (1 for grid pixels, 0 for pen points).
+    """
+    span = np.maximum(points.max(axis=0) - points.min(axis=0) + cell, 1e-9)
     scale = (height - width_px) / span[0]
     scale = min(scale, (CANVAS - 4 - width_px) / span[1])  # a wide drawing must still fit
     extent = span * scale + width_px

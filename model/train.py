@@ -4,12 +4,16 @@
 
 Training data: the MNIST training digits, plus (unless --drawings 0) the same
 digits re-drawn as canvas drawings and put through the app's preprocess(), plus
-(unless --scribbles 0) non-digit scribbles that the network is taught to meet
-with a flat, unsure answer (outlier exposure). Every batch is augmented
-(stroke thickness, rotation, scale, shear, shift, elastic distortion).
+(unless --pen-copies 0) the real pen digits of the training writers (DigiLeTs,
+--pen-data), each drawn --pen-copies times by the canvas's pen with fresh
+randomness and a handwriting style (model/styles.py), plus (unless
+--scribbles 0) non-digit scribbles that the network is taught to meet with a
+flat, unsure answer (outlier exposure). Every batch is augmented (stroke
+thickness, rotation, scale, shear, shift, elastic distortion).
 
-The last --val-size training digits are held out: the epoch with the best
-accuracy on them (and on their re-drawn copies) is kept, the temperature that
+Held out: the last --val-size MNIST training digits (and their re-drawn
+copies) and the pen digits of the held-out writers (model/pen_data.py), drawn
+twice. The epoch with the best accuracy on them is kept, the temperature that
 calibrates the probabilities is fitted on them, and so is the "not sure"
 threshold. MNIST test accuracy is printed each epoch and stored, never used to
 choose anything.
@@ -36,11 +40,15 @@ from .calibration import expected_calibration_error, fit_temperature, unsure_thr
 from .data import DataError, default_data_dir, download, load_mnist
 from .evaluate import logits_of
 from .networks import build
+from .pen_data import PEN_RENDER_VERSION, PenDataError, default_pen_path, load_pen_digits, pen_set, split_by_writer
 from .weights import save_weights
 
 DEFAULT_EPOCHS = {"cnn": 20, "mlp": 40}
 #: Training digits also re-drawn canvas-style: all 55,000 outside the held-out split for the CNN.
 DEFAULT_DRAWINGS = {"cnn": 55000, "mlp": 30000}
+#: How many times each training writer's pen digit is drawn (with fresh randomness and styles).
+DEFAULT_PEN_COPIES = {"cnn": 8, "mlp": 8}
+PEN_VAL_COPIES = 2
 DEFAULT_LR = {"cnn": 3e-3, "mlp": 2e-3}
 #: The MLP sees whole images as flat vectors, so milder distortions suit it.
 DEFAULT_AUGMENTATION = {
@@ -48,7 +56,7 @@ DEFAULT_AUGMENTATION = {
     "mlp": Augmentation(thickness=0.7, rotation_deg=10, scale=0.1, shear=0.1, shift_px=1.0, elastic_px=1.0, probability=0.8),
 }
 #: Largest share of real digits the "not sure" rule may flag, on held-out data (targets: 1% and 2%, with margin).
-MAX_UNSURE = {"mnist": 0.006, "drawings": 0.012}
+MAX_UNSURE = {"mnist": 0.006, "drawings": 0.012, "pen": 0.012}
 OUTLIER_WEIGHT = 0.5
 
 
@@ -161,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--download", action="store_true", help="first fetch MNIST into --data-dir (needs internet)")
     parser.add_argument("--val-size", type=int, default=5000, help="training digits held out to choose the epoch and calibrate")
     parser.add_argument("--drawings", type=int, help="training digits also re-drawn canvas-style (0: none; default: 55000 for the CNN, 30000 for the MLP)")
+    parser.add_argument("--pen-data", default=default_pen_path(), help="DigiLeTs digits.json.gz (default: $DIGILETS)")
+    parser.add_argument("--pen-copies", type=int, help="times each training writer's pen digit is drawn (0: no pen digits; default: 8)")
     parser.add_argument("--scribbles", type=int, default=10000, help="non-digit scribbles to train 'not sure' on (0: none)")
     parser.add_argument("--cache-dir", default="data/cache", help="where re-drawn digits and scribbles are kept between runs")
     parser.add_argument("--out", help="default: weights/<arch>.pt")
@@ -177,6 +187,10 @@ def main(argv: list[str] | None = None) -> None:
             download(args.data_dir)
         images, labels = load_mnist(args.data_dir, "train", verify=not args.no_verify)
         test = load_mnist(args.data_dir, "test", verify=not args.no_verify)
+        pen_copies = DEFAULT_PEN_COPIES[args.arch] if args.pen_copies is None else args.pen_copies
+        pen_train, pen_held = split_by_writer(load_pen_digits(args.pen_data)) if pen_copies else ([], [])
+    except PenDataError as e:
+        sys.exit(f"error: {e} (or train without pen digits: --pen-copies 0)")
     except DataError as e:
         sys.exit(f"error: {e}")
     if not 0 < args.val_size < len(images):
@@ -194,6 +208,14 @@ def main(argv: list[str] | None = None) -> None:
         held_out["drawings"] = (cached(cache / f"drawings-val-{tag}.npy", lambda: drawing_set(images[split:], seed=args.seed + 1)), labels[split:])
         train_x.append(cached(cache / f"drawings-train-{n_draw}-{tag}.npy", lambda: drawing_set(images[:n_draw], seed=args.seed)))
         train_y.append(labels[:n_draw])
+    if pen_copies:
+        pen_tag = f"{len(pen_train)}-{len(pen_held)}-seed{args.seed}-p{PEN_RENDER_VERSION}"
+        train_x.append(cached(cache / f"pen-train-x{pen_copies}-{pen_tag}.npy",
+                              lambda: pen_set(pen_train, seed=args.seed + 20, copies=pen_copies, styled=True)[0]))
+        train_y.append(np.tile([d.label for d in pen_train], pen_copies).astype(np.int64))
+        held_out["pen"] = (cached(cache / f"pen-val-x{PEN_VAL_COPIES}-{pen_tag}.npy",
+                                  lambda: pen_set(pen_held, seed=args.seed + 21, copies=PEN_VAL_COPIES)[0]),
+                           np.tile([d.label for d in pen_held], PEN_VAL_COPIES).astype(np.int64))
     if args.scribbles:
         train_x.append(cached(cache / f"scribbles-train-{args.scribbles}-seed{args.seed}.npy", lambda: scribble_set(args.scribbles, seed=args.seed + 10)))
         train_y.append(np.full(args.scribbles, -1, np.int64))
@@ -234,6 +256,10 @@ def main(argv: list[str] | None = None) -> None:
         "epochs": epochs,
         "seed": args.seed,
         "drawings": n_draw,
+        "pen_copies": pen_copies,
+        "pen_train_writers": len({d.writer for d in pen_train}),
+        "pen_held_out_writers": len({d.writer for d in pen_held}),
+        "val_accuracy_by_set": {k: float((probs[k].argmax(1).numpy() == y).mean()) for k, (_, y) in held_out.items() if y is not None},
         "scribbles": args.scribbles,
         "augmentation": summary["augmentation"],
         "train_seconds": round(time.time() - started, 1),

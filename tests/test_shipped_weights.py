@@ -83,3 +83,34 @@ def test_not_sure_fires_on_clear_non_digits_and_not_on_clear_digits(arch):
     for name, drawing in (("hash", hash_sign()), ("star", star())):
         ranked = predictor.predict(preprocess(drawing).tensor)
         assert predictor.is_unsure(ranked), (name, ranked[:3])
+
+
+#: Floors for the real-pen benchmark (held-out writers), a little under what the shipped weights measured.
+PEN_FLOORS = {"cnn": 0.985, "mlp": 0.975}
+
+
+def pen_path() -> pathlib.Path:
+    path = os.environ.get("DIGILETS")
+    if path and pathlib.Path(path).is_file():
+        return pathlib.Path(path)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must set DIGILETS to the DigiLeTs digits.json.gz (got {path!r})")
+    pytest.skip("DIGILETS is not set to the pen data")
+
+
+@pytest.fixture(scope="module")
+def real_pen_tensors():
+    from model.pen_data import benchmark_drawings, load_pen_digits, split_by_writer
+
+    _, held_out = split_by_writer(load_pen_digits(pen_path()))
+    drawn = [(d.label, preprocess(canvas).tensor) for d, _, _, _, canvas in benchmark_drawings(held_out)]
+    return np.array([label for label, _ in drawn]), torch.from_numpy(np.stack([t for _, t in drawn]))
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_shipped_weights_real_pen_accuracy(arch, real_pen_tensors):
+    labels, x = real_pen_tensors
+    assert len(labels) == 6600  # 22 held-out writers' 1,100 digits, in 3 widths and 2 sizes
+    with torch.inference_mode():
+        predicted = load_predictor(arch).model(x).argmax(1).numpy()
+    assert float((predicted == labels).mean()) >= PEN_FLOORS[arch]

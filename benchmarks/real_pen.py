@@ -1,0 +1,154 @@
+"""Real-pen benchmark: the held-out writers' digits drawn as canvas drawings, scored per class, width, size and writer.
+
+    python benchmarks/real_pen.py [--arch cnn mlp] [--weights-dir D] [--pen-data P] [--seed 0]
+                                  [--save DIR] [--errors-sheet PREFIX] [--json]
+
+The digits are DigiLeTs pen trajectories (--pen-data, default $DIGILETS) of
+the 22 writers that training never sees (model/pen_data.py). Each digit is
+drawn six times, once for each stroke width (thin 1-3 px, normal 4-20, fat
+21-30) and size (small 30-60% of the canvas, large 60-95%), by the app
+canvas's own pen (model/strokes.py), in the three polarities in turn, then
+put through the app's preprocess() and the model. Fixed seed: the same
+images every run. Reported: accuracy overall and per class, width, size and
+polarity; per writer (worst, median, and those under 97%); the commonest
+confusions; and how many answers are "not sure". --save writes the images as
+DIR/<digit>/<writer>-<n>.png, the layout model.evaluate --images reads;
+--errors-sheet writes PREFIX-<arch>.png, a picture of the errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import pathlib
+import sys
+
+import cv2
+import numpy as np
+import torch
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from model.drawings import POLARITIES, SIZES, STROKES  # noqa: E402
+from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, split_by_writer  # noqa: E402
+
+MIN_WRITER_ACCURACY = 0.97
+
+
+def _ink(canvas: np.ndarray) -> np.ndarray:
+    """The canvas as white ink on black, for pictures."""
+    if canvas.ndim == 3:
+        return canvas[..., 3]
+    return canvas if canvas[0].mean() < 128 else 255 - canvas
+
+
+def errors_sheet(errors: list[tuple[np.ndarray, int, int]], per_row: int = 12, tile: int = 80) -> np.ndarray:
+    """Tiles of (canvas, true, predicted), each captioned "true > predicted"."""
+    tiles = []
+    for canvas, true, predicted in errors:
+        t = cv2.resize(_ink(canvas), (tile, tile), interpolation=cv2.INTER_AREA)
+        t = np.pad(t, ((0, 18), (0, 0)))
+        cv2.putText(t, f"{true} > {predicted}", (4, tile + 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 200, 1, cv2.LINE_AA)
+        tiles.append(np.pad(t, 1, constant_values=70))
+    blank = np.zeros_like(tiles[0]) if tiles else np.zeros((tile + 20, tile + 2), np.uint8)
+    tiles += [blank] * (-len(tiles) % per_row)
+    return np.vstack([np.hstack(tiles[i : i + per_row]) for i in range(0, len(tiles), per_row)])
+
+
+def summarise(records: list[dict]) -> dict:
+    """Accuracy overall and by class, width, size, polarity and writer, from per-image records."""
+    def acc(rows):
+        return float(np.mean([r["hit"] for r in rows])) if rows else None
+
+    by = collections.defaultdict(list)
+    for r in records:
+        for key in ("stroke", "size", "polarity", "writer", "label"):
+            by[(key, r[key])].append(r)
+    writers = {w: acc(by[("writer", w)]) for w in sorted({r["writer"] for r in records})}
+    confusions = collections.Counter((r["label"], r["predicted"]) for r in records if not r["hit"])
+    worst = min(writers, key=writers.get)
+    return {
+        "accuracy": acc(records),
+        "n": len(records),
+        "flagged_unsure": float(np.mean([r["unsure"] for r in records])),
+        "per_class": {str(d): acc(by[("label", d)]) for d in range(10)},
+        "per_width": {s: acc(by[("stroke", s)]) for s in STROKES},
+        "per_size": {s: acc(by[("size", s)]) for s in SIZES},
+        "per_polarity": {p: acc(by[("polarity", p)]) for p in POLARITIES},
+        "per_writer": writers,
+        "worst_writer": {"writer": worst, "accuracy": writers[worst]},
+        "median_writer_accuracy": float(np.median(list(writers.values()))),
+        "writers_below_97": sorted(w for w, a in writers.items() if a < MIN_WRITER_ACCURACY),
+        "top_confusions": [{"true": t, "predicted": p, "count": c} for (t, p), c in confusions.most_common(10)],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from model import WeightsError, load_predictor
+    from preprocessing import preprocess
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", nargs="+", choices=["cnn", "mlp"], default=["cnn", "mlp"])
+    parser.add_argument("--weights-dir", help="default: the shipped weights/")
+    parser.add_argument("--pen-data", default=default_pen_path(), help="DigiLeTs digits.json.gz (default: $DIGILETS)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", metavar="DIR", help="also write the images as DIR/<digit>/<writer>-<n>.png")
+    parser.add_argument("--errors-sheet", metavar="PREFIX", help="write PREFIX-<arch>.png, the errors captioned true > predicted")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
+    args = parser.parse_args(argv)
+
+    try:
+        _, held_out = split_by_writer(load_pen_digits(args.pen_data))
+        predictors = {arch: load_predictor(arch, args.weights_dir) for arch in args.arch}
+    except (PenDataError, WeightsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if not held_out:
+        print("error: the pen data has no held-out writers to score on", file=sys.stderr)
+        return 1
+
+    meta, canvases, tensors = [], [], []
+    for n, (digit, stroke, size, polarity, canvas) in enumerate(benchmark_drawings(held_out, args.seed)):
+        meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity})
+        canvases.append(canvas if args.errors_sheet else None)
+        tensors.append(preprocess(canvas).tensor)
+        if args.save:
+            folder = pathlib.Path(args.save) / str(digit.label)
+            folder.mkdir(parents=True, exist_ok=True)
+            image = canvas if canvas.ndim == 2 else cv2.cvtColor(canvas, cv2.COLOR_RGBA2BGRA)
+            cv2.imwrite(str(folder / f"{digit.writer}-{n}.png"), image)
+    x = torch.from_numpy(np.stack(tensors))
+
+    results = {}
+    for arch, predictor in predictors.items():
+        with torch.inference_mode():
+            probs = torch.softmax(predictor.model(x) / predictor.temperature, 1).numpy()
+        predicted, top = probs.argmax(1), probs.max(1)
+        records = [dict(m, predicted=int(p), hit=int(p) == m["label"], unsure=bool(t < predictor.unsure_below))
+                   for m, p, t in zip(meta, predicted, top)]
+        r = results[arch] = summarise(records)
+        print(f"{arch.upper()}: {r['accuracy']:.2%} of {r['n']} real-pen drawings by {len(r['per_writer'])} held-out writers; "
+              f"{r['flagged_unsure']:.2%} flagged 'not sure'")
+        print("  per class: " + ", ".join(f"{d} {a:.1%}" for d, a in r["per_class"].items()))
+        print("  per width: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_width"].items())
+              + "; per size: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_size"].items()))
+        print("  per polarity: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_polarity"].items()))
+        print(f"  writers: worst {r['worst_writer']['writer']} {r['worst_writer']['accuracy']:.2%}, "
+              f"median {r['median_writer_accuracy']:.2%}, {len(r['writers_below_97'])} under 97%")
+        print("  top confusions (true > predicted): "
+              + ", ".join(f"{c['true']}>{c['predicted']} x{c['count']}" for c in r["top_confusions"]))
+        if args.errors_sheet:
+            errors = sorted((m["label"], i) for i, m in enumerate(records) if not m["hit"])
+            sheet = errors_sheet([(canvases[i], records[i]["label"], records[i]["predicted"]) for _, i in errors])
+            path = f"{args.errors_sheet}-{arch}.png"
+            cv2.imwrite(path, sheet)
+            print(f"  wrote {path} ({len(errors)} errors)")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

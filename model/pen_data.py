@@ -1,0 +1,170 @@
+"""Real pen-written digits as stroke trajectories (DigiLeTs), and their writer-independent split.
+
+The file is a gzip'd JSON list of {"id", "writer", "set", "label", "strokes"}:
+`strokes` is a list of strokes, each a list of [x, y] points in about a [0, 1]
+box (x right, y down), in the order they were written. Source: the DigiLeTs
+data set (CognitiveModeling/DigiLeTs, University of Tübingen), 111 writers,
+about 5 of each digit per writer. Its repository has no licence file, so the
+data is read from where it lies and never committed.
+
+The split is by writer: a writer is held out (never trained on) when the
+first 8 hex digits of the SHA-256 of "digilets-held-out" + their id, as a number, is a multiple of 5.
+The rule looks at nothing but the writer's own id, so adding or removing
+other writers never moves one across; on the DigiLeTs file it holds out the
+22 writers of HELD_OUT_WRITERS (a test checks the two agree).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import itertools
+import json
+import os
+import pathlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import DataError
+
+ENV_VAR = "DIGILETS"
+_SALT = "digilets-held-out"
+
+#: What the rule holds out of the DigiLeTs file: 22 of 111 writers (5 left-handed, 14 men).
+HELD_OUT_WRITERS = (
+    "001-f-19-right", "003-f-20-left", "010-f-24-right", "016-m-25-right", "020-f-21-right",
+    "031-f-22-right", "041-f-20-right", "046-f-19-right", "063-m-24-right", "064-m-25-right",
+    "066-m-24-left", "069-m-24-right", "072-m-23-right", "078-m-25-right", "079-m-30-right",
+    "086-m-26-right", "091-m-30-right", "094-m-23-left", "100-m-30-left", "101-f-20-right",
+    "109-m-23-left", "111-m-28-right",
+)
+
+
+class PenDataError(DataError):
+    """The pen data could not be read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class PenDigit:
+    """One written digit: its strokes, each an (n, 2) float array of (x, y) points in writing order."""
+
+    id: str
+    writer: str
+    label: int
+    strokes: tuple[np.ndarray, ...]
+
+
+def default_pen_path() -> str:
+    """$DIGILETS if set, else data/digilets/digits.json.gz."""
+    return os.environ.get(ENV_VAR) or "data/digilets/digits.json.gz"
+
+
+def _strokes(raw, where: str) -> tuple[np.ndarray, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise PenDataError(f"{where}: 'strokes' must be a non-empty list of strokes.")
+    out = []
+    for stroke in raw:
+        points = np.asarray(stroke, dtype=np.float64) if isinstance(stroke, list) and stroke else None
+        if points is None or points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all():
+            raise PenDataError(f"{where}: each stroke must be a non-empty list of [x, y] number pairs.")
+        out.append(points)
+    return tuple(out)
+
+
+def parse_pen_digits(records, source: str = "pen data") -> list[PenDigit]:
+    """PenDigits from the decoded JSON list; PenDataError names the first bad record."""
+    if not isinstance(records, list):
+        raise PenDataError(f"{source} must hold a JSON list of digits, not {type(records).__name__}.")
+    digits = []
+    for i, r in enumerate(records):
+        where = f"{source}, record {i}"
+        if not isinstance(r, dict) or not {"id", "writer", "label", "strokes"} <= r.keys():
+            raise PenDataError(f"{where}: expected an object with id, writer, label and strokes.")
+        label = r["label"]
+        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
+            raise PenDataError(f"{where}: label must be a digit 0-9, not {label!r}.")
+        digits.append(PenDigit(str(r["id"]), str(r["writer"]), label, _strokes(r["strokes"], where)))
+    return digits
+
+
+def load_pen_digits(path: str | os.PathLike | None = None) -> list[PenDigit]:
+    """Every digit in the pen-data file (gzip'd or plain JSON), in file order."""
+    path = pathlib.Path(path or default_pen_path())
+    if not path.is_file():
+        raise PenDataError(
+            f"The pen data {path} is not there. Point --pen-data (or ${ENV_VAR}) at DigiLeTs' "
+            f"digits.json.gz (on our machines: ../shared/data/digilets/digits.json.gz)."
+        )
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            records = json.load(f)
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PenDataError(f"{path} is not readable gzip'd JSON ({e}); fetch the file again.") from e
+    return parse_pen_digits(records, str(path))
+
+
+def is_held_out(writer: str) -> bool:
+    """True for the writers kept out of training (about one in five), by a hash of the id alone."""
+    return int(hashlib.sha256((_SALT + writer).encode()).hexdigest()[:8], 16) % 5 == 0
+
+
+def split_by_writer(digits: list[PenDigit]) -> tuple[list[PenDigit], list[PenDigit]]:
+    """(training digits, held-out digits): no writer is in both."""
+    train = [d for d in digits if not is_held_out(d.writer)]
+    held = [d for d in digits if is_held_out(d.writer)]
+    return train, held
+
+
+#: Bumped whenever pen digits are drawn or styled differently, so cached sets are re-made.
+PEN_RENDER_VERSION = 1
+
+
+def _pen_worker(args: tuple) -> np.ndarray:
+    """Worker: each (strokes, label) drawn canvas-style (styled first if asked) and preprocessed; uint8 (n, 28, 28)."""
+    from preprocessing import preprocess
+
+    from .drawings import conditions
+    from .strokes import render_strokes
+    from .styles import style_variant
+
+    items, seed, styled = args
+    rng = np.random.default_rng(seed)
+    out = []
+    for (strokes, label), condition in zip(items, conditions(len(items), rng)):
+        if styled:
+            strokes = style_variant(strokes, label, rng)
+        out.append(preprocess(render_strokes(strokes, rng, *condition)).image)
+    return np.stack(out)
+
+
+def pen_set(digits: list[PenDigit], seed: int, copies: int = 1, styled: bool = False,
+            processes: int = 2, chunk: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (copies*N, 28, 28), labels) of every digit drawn `copies` times on the canvas, preprocessed.
+
+    Each copy has fresh random conditions (size, place, width, polarity);
+    with styled=True each also gets a style from model.styles.style_variant().
+    """
+    from .drawings import _in_chunks
+
+    items = [(d.strokes, d.label) for _ in range(copies) for d in digits]
+    labels = np.array([label for _, label in items], np.int64)
+    jobs = [(items[i : i + chunk], seed * 100_003 + i, styled) for i in range(0, len(items), chunk)]
+    return _in_chunks(_pen_worker, jobs, processes), labels
+
+
+def benchmark_drawings(digits: list[PenDigit], seed: int = 0):
+    """Yield (digit, stroke, size, polarity, canvas image): every digit in each stroke width and size, the polarities in turn.
+
+    The real-pen benchmark's drawings (benchmarks/real_pen.py); fixed by the seed.
+    """
+    from .drawings import POLARITIES, SIZES, STROKES
+    from .strokes import render_strokes
+
+    rng = np.random.default_rng(seed)
+    polarity = itertools.cycle(POLARITIES)
+    for digit in digits:
+        for stroke, size in itertools.product(STROKES, SIZES):
+            p = next(polarity)
+            yield digit, stroke, size, p, render_strokes(digit.strokes, rng, stroke, size, p)
