@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--n-scribbles", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--data-dir", default=default_data_dir())
+    parser.add_argument("--weights-dir", help="default: the shipped weights/")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -42,7 +43,7 @@ def main() -> None:
         scribbles.append((kind, preprocess(random_scribble(rng, *condition, kind=kind)).tensor))
     results = {}
     for arch in args.arch:
-        predictor = load_predictor(arch)
+        predictor = load_predictor(arch, args.weights_dir)
         logits = logits_of(predictor.model, torch.from_numpy(images.copy()).float().div(255).unsqueeze(1))
         top = torch.softmax(logits / predictor.temperature, 1).max(1).values
         mnist_rate = float((top < predictor.unsure_below).float().mean())

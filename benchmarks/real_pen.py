@@ -11,7 +11,9 @@ canvas's own pen (model/strokes.py), in the three polarities in turn, then
 put through the app's preprocess() and the model. Fixed seed: the same
 images every run. Reported: accuracy overall and per class, width, size and
 polarity; per writer (worst, median, and those under 97%); the commonest
-confusions; and how many answers are "not sure". --save writes the images as
+confusions; and how many answers are "not sure". Accuracy is also given for
+the writers DigiLeTs lists as "complete": some recordings of the others
+miss strokes (a 6 that is only its top arc, an 8 that is only an S). --save writes the images as
 DIR/<digit>/<writer>-<n>.png, the layout model.evaluate --images reads;
 --errors-sheet writes PREFIX-<arch>.png, a picture of the errors.
 """
@@ -69,9 +71,11 @@ def summarise(records: list[dict]) -> dict:
     writers = {w: acc(by[("writer", w)]) for w in sorted({r["writer"] for r in records})}
     confusions = collections.Counter((r["label"], r["predicted"]) for r in records if not r["hit"])
     worst = min(writers, key=writers.get)
+    complete = [r for r in records if r["recording"] == "complete"]
     return {
         "accuracy": acc(records),
         "n": len(records),
+        "complete_writers": {"accuracy": acc(complete), "n": len(complete), "writers": len({r["writer"] for r in complete})},
         "flagged_unsure": float(np.mean([r["unsure"] for r in records])),
         "per_class": {str(d): acc(by[("label", d)]) for d in range(10)},
         "per_width": {s: acc(by[("stroke", s)]) for s in STROKES},
@@ -96,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", metavar="DIR", help="also write the images as DIR/<digit>/<writer>-<n>.png")
     parser.add_argument("--errors-sheet", metavar="PREFIX", help="write PREFIX-<arch>.png, the errors captioned true > predicted")
+    parser.add_argument("--sheet-limit", type=int, default=144, help="most errors on the sheet, spread evenly")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
     args = parser.parse_args(argv)
 
@@ -111,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 
     meta, canvases, tensors = [], [], []
     for n, (digit, stroke, size, polarity, canvas) in enumerate(benchmark_drawings(held_out, args.seed)):
-        meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity})
+        meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity,
+                     "recording": digit.recording})
         canvases.append(canvas if args.errors_sheet else None)
         tensors.append(preprocess(canvas).tensor)
         if args.save:
@@ -131,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         r = results[arch] = summarise(records)
         print(f"{arch.upper()}: {r['accuracy']:.2%} of {r['n']} real-pen drawings by {len(r['per_writer'])} held-out writers; "
               f"{r['flagged_unsure']:.2%} flagged 'not sure'")
+        print(f"  writers whose recordings are all complete: {r['complete_writers']['accuracy']:.2%} of {r['complete_writers']['n']}")
         print("  per class: " + ", ".join(f"{d} {a:.1%}" for d, a in r["per_class"].items()))
         print("  per width: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_width"].items())
               + "; per size: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_size"].items()))
@@ -141,10 +148,12 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{c['true']}>{c['predicted']} x{c['count']}" for c in r["top_confusions"]))
         if args.errors_sheet:
             errors = sorted((m["label"], i) for i, m in enumerate(records) if not m["hit"])
+            if len(errors) > args.sheet_limit:  # evenly spread over the classes' errors
+                errors = [errors[int(k)] for k in np.linspace(0, len(errors) - 1, args.sheet_limit)]
             sheet = errors_sheet([(canvases[i], records[i]["label"], records[i]["predicted"]) for _, i in errors])
             path = f"{args.errors_sheet}-{arch}.png"
             cv2.imwrite(path, sheet)
-            print(f"  wrote {path} ({len(errors)} errors)")
+            print(f"  wrote {path} ({len(errors)} of {sum(not m['hit'] for m in records)} errors)")
     if args.json:
         print(json.dumps(results))
     return 0

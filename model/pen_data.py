@@ -47,12 +47,18 @@ class PenDataError(DataError):
 
 @dataclass(frozen=True)
 class PenDigit:
-    """One written digit: its strokes, each an (n, 2) float array of (x, y) points in writing order."""
+    """One written digit: its strokes, each an (n, 2) float array of (x, y) points in writing order.
+
+    `recording` is DigiLeTs' "set": "complete", or "corrupted" for the 34
+    writers some of whose recordings went wrong (a pen lifted too early, a
+    wrong symbol), so that a few of their digits miss strokes.
+    """
 
     id: str
     writer: str
     label: int
     strokes: tuple[np.ndarray, ...]
+    recording: str = "complete"
 
 
 def default_pen_path() -> str:
@@ -84,7 +90,7 @@ def parse_pen_digits(records, source: str = "pen data") -> list[PenDigit]:
         label = r["label"]
         if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
             raise PenDataError(f"{where}: label must be a digit 0-9, not {label!r}.")
-        digits.append(PenDigit(str(r["id"]), str(r["writer"]), label, _strokes(r["strokes"], where)))
+        digits.append(PenDigit(str(r["id"]), str(r["writer"]), label, _strokes(r["strokes"], where), str(r.get("set", "complete"))))
     return digits
 
 
@@ -118,7 +124,7 @@ def split_by_writer(digits: list[PenDigit]) -> tuple[list[PenDigit], list[PenDig
 
 
 #: Bumped whenever pen digits are drawn or styled differently, so cached sets are re-made.
-PEN_RENDER_VERSION = 1
+PEN_RENDER_VERSION = 2
 
 
 def _pen_worker(args: tuple) -> np.ndarray:

@@ -128,8 +128,8 @@ def flag_one(strokes, rng: np.random.Generator, foot: bool | None = None) -> Str
 
     The stem is the tallest stroke from its topmost point on; any other
     strokes (an old flag or foot) are dropped. The flag rises to the top of
-    the stem from below-left, at 30-60 degrees, a fifth to a half of the
-    height long; the foot is a short horizontal stroke across the stem's end.
+    the stem from below-left, at 30-60 degrees, a fifth to three fifths of
+    the height long; the foot is a short horizontal stroke across the stem's end.
     """
     out = _copy(strokes)
     stem = out[_tallest(out)]
@@ -137,7 +137,7 @@ def flag_one(strokes, rng: np.random.Generator, foot: bool | None = None) -> Str
     stem = stem[top:] if len(stem) - top >= 2 else stem[::-1][int(np.argmin(stem[::-1, 1])):]
     apex, height = stem[0], np.ptp(stem[:, 1])
     angle = np.radians(rng.uniform(30, 60))
-    length = height * rng.uniform(0.2, 0.5)
+    length = height * rng.uniform(0.2, 0.6)
     start = apex + length * np.array([-np.cos(angle), np.sin(angle)])
     flagged = [np.concatenate([_segment(start, apex, 10)[:-1], stem])]
     if foot if foot is not None else rng.random() < 0.35:

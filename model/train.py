@@ -22,6 +22,7 @@ choose anything.
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import pathlib
 import shlex
@@ -58,6 +59,8 @@ DEFAULT_AUGMENTATION = {
 #: Largest share of real digits the "not sure" rule may flag, on held-out data (targets: 1% and 2%, with margin).
 MAX_UNSURE = {"mnist": 0.006, "drawings": 0.012, "pen": 0.012}
 OUTLIER_WEIGHT = 0.5
+#: Decay per step of the moving average of the weights that is kept (0: keep the weights themselves).
+DEFAULT_EMA = 0.999
 
 
 def standardize(x: torch.Tensor) -> torch.Tensor:
@@ -91,11 +94,15 @@ def train(
     aug: Augmentation | None = None,
     test: tuple[np.ndarray, np.ndarray] | None = None,
     progress: bool = True,
+    ema: float = DEFAULT_EMA,
 ) -> tuple[torch.nn.Module, dict]:
     """Train a fresh `arch` network; return the best-on-validation model (eval mode) and a summary.
 
-    Labels of -1 mark outliers (not digits). The model is chosen by accuracy on
-    the validation digits.
+    Labels of -1 mark outliers (not digits). With ema > 0, what is scored and
+    kept is an exponential moving average of the weights (decay `ema` per
+    step), which is steadier than the last step's weights. The model is chosen
+    by accuracy on the validation digits; on a tie the later epoch wins, being
+    further down the learning-rate schedule.
     """
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -106,6 +113,7 @@ def train(
     steps_per_epoch = -(-len(train_images) // batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
     x_all, y_all = to_unit(train_images), torch.from_numpy(train_labels)
+    averaged = copy.deepcopy(model) if ema else model
     best = {"val_accuracy": -1.0}
     history = []
     for epoch in range(1, epochs + 1):
@@ -120,13 +128,16 @@ def train(
             loss.backward()
             optimizer.step()
             schedule.step()
+            if ema:  # the average warms up over the first steps, so it does not start from random weights
+                done = (epoch - 1) * steps_per_epoch + step
+                update_average(averaged, model, min(ema, (1 + done) / (10 + done)))
             total += loss.item() * len(idx)
             seen += len(idx)
             bar.set_postfix(loss=f"{total / seen:.4f}")
-        val_acc = accuracy(model, val_images, val_labels)
+        val_acc = accuracy(averaged, val_images, val_labels)
         line = {"epoch": epoch, "loss": total / seen, "val_accuracy": val_acc, "seconds": time.time() - started}
         if test is not None:
-            line["test_accuracy"] = accuracy(model, *test)
+            line["test_accuracy"] = accuracy(averaged, *test)
         history.append(line)
         print(
             f"epoch {epoch:3d}  loss {line['loss']:.4f}  val {val_acc:.2%}"
@@ -134,11 +145,21 @@ def train(
             + f"  ({line['seconds']:.0f} s)",
             flush=True,
         )
-        if val_acc > best["val_accuracy"]:
-            best = dict(line, state={k: v.clone() for k, v in model.state_dict().items()})
+        if val_acc >= best["val_accuracy"]:
+            best = dict(line, state={k: v.clone() for k, v in averaged.state_dict().items()})
     model.load_state_dict(best.pop("state"))
     model.eval()
     return model, {"best": best, "history": history, "augmentation": aug.as_dict()}
+
+
+@torch.no_grad()
+def update_average(averaged: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """averaged <- decay * averaged + (1 - decay) * model, for weights and batch-norm statistics alike."""
+    for a, m in zip(averaged.state_dict().values(), model.state_dict().values()):
+        if a.is_floating_point():
+            a.lerp_(m, 1 - decay)
+        else:
+            a.copy_(m)
 
 
 def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
@@ -175,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache-dir", default="data/cache", help="where re-drawn digits and scribbles are kept between runs")
     parser.add_argument("--out", help="default: weights/<arch>.pt")
     parser.add_argument("--no-augment", action="store_true", help="train on the digits as they are")
+    parser.add_argument("--ema", type=float, default=DEFAULT_EMA, help="decay of the moving average of the weights that is kept (0: none)")
     parser.add_argument("--no-verify", action="store_true", help="skip the MNIST checksum check (for your own IDX files)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
@@ -227,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     model, summary = train(
         args.arch, np.concatenate(train_x), np.concatenate(train_y), val_x, val_y,
         epochs=epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-        aug=NONE if args.no_augment else None, test=test,
+        aug=NONE if args.no_augment else None, test=test, ema=args.ema,
     )
     best = summary["best"]
 
@@ -262,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         "val_accuracy_by_set": {k: float((probs[k].argmax(1).numpy() == y).mean()) for k, (_, y) in held_out.items() if y is not None},
         "scribbles": args.scribbles,
         "augmentation": summary["augmentation"],
+        "ema": args.ema,
         "train_seconds": round(time.time() - started, 1),
         "command": "python -m model.train " + shlex.join(sys.argv[1:] if argv is None else argv),
         "date": datetime.date.today().isoformat(),

@@ -314,21 +314,44 @@ def test_predictor_ranks_all_ten_digits(tmp_path):
 # --- training and the CLIs ------------------------------------------------------------------
 
 
+def write_pen_file(path, per_writer: int = 10):
+    """A tiny pen-data file: straight-stroke 1s and 7s by two training writers and one held-out writer."""
+    from model.pen_data import is_held_out
+
+    names = [f"writer-{i}" for i in range(100)]
+    writers = [w for w in names if not is_held_out(w)][:2] + [w for w in names if is_held_out(w)][:1]
+    one, seven = [[[0.5, 0.1], [0.5, 0.9]]], [[[0.2, 0.1], [0.8, 0.1], [0.4, 0.9]]]
+    records = [{"id": f"{w}_{k}", "writer": w, "set": "complete", "label": 1 if k % 2 else 7,
+                "strokes": one if k % 2 else seven} for w in writers for k in range(per_writer)]
+    with gzip.open(path, "wt") as f:
+        json.dump(records, f)
+    return path
+
+
 def test_one_epoch_of_training_learns_synthetic_classes(tmp_path, capsys):
     write_mnist_dir(tmp_path)
     out = tmp_path / "mlp.pt"
-    train.main(["--arch", "mlp", "--epochs", "1", "--data-dir", str(tmp_path), "--out", str(out),
+    pen = write_pen_file(tmp_path / "pen.json.gz")
+    train.main(["--arch", "mlp", "--epochs", "2", "--data-dir", str(tmp_path), "--out", str(out),
                 "--val-size", "100", "--no-verify", "--batch-size", "32", "--drawings", "60", "--scribbles", "40",
-                "--cache-dir", str(tmp_path / "cache")])
+                "--pen-data", str(pen), "--pen-copies", "2", "--cache-dir", str(tmp_path / "cache")])
     printed = capsys.readouterr().out
-    assert "epoch   1" in printed and "saved" in printed
+    assert "epoch   2" in printed and "saved" in printed
     model, meta = load_weights(out, "mlp")
-    assert meta["arch"] == "mlp" and meta["epochs"] == 1 and meta["mean"] == 0.1307
+    assert meta["arch"] == "mlp" and meta["epochs"] == 2 and meta["mean"] == 0.1307
     assert meta["mnist_test_accuracy"] > 0.9 and meta["temperature"] > 0
     assert (meta["drawings"], meta["scribbles"]) == (60, 40) and 0 < meta["unsure_below"] < 1
-    assert set(meta["val_flagged_unsure"]) == {"mnist", "drawings", "scribbles"}
-    assert len(list((tmp_path / "cache").glob("*.npy"))) == 4  # re-drawn sets are kept for the next run
+    assert (meta["pen_copies"], meta["pen_train_writers"], meta["pen_held_out_writers"]) == (2, 2, 1)
+    assert set(meta["val_flagged_unsure"]) == {"mnist", "drawings", "pen", "scribbles"}
+    assert set(meta["val_accuracy_by_set"]) == {"mnist", "drawings", "pen"}
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 6  # drawn sets are kept for the next run
     assert meta["command"].startswith("python -m model.train --arch mlp")
+
+
+def test_train_cli_says_what_to_do_without_pen_data(tmp_path):
+    write_mnist_dir(tmp_path)
+    with pytest.raises(SystemExit, match="--pen-copies 0"):
+        train.main(["--arch", "mlp", "--data-dir", str(tmp_path), "--no-verify", "--pen-data", str(tmp_path / "none.json.gz")])
 
 
 def test_training_is_deterministic_with_a_seed():
@@ -345,7 +368,7 @@ def test_evaluate_cli_on_mnist_files_and_image_folder(tmp_path, capsys):
     write_mnist_dir(tmp_path)
     weights = tmp_path / "mlp.pt"
     train.main(["--arch", "mlp", "--epochs", "2", "--data-dir", str(tmp_path), "--out", str(weights),
-                "--val-size", "100", "--no-verify", "--drawings", "0", "--scribbles", "0"])
+                "--val-size", "100", "--no-verify", "--drawings", "0", "--scribbles", "0", "--pen-copies", "0"])
     capsys.readouterr()
     assert evaluate.main(["--arch", "mlp", "--mnist", str(tmp_path), "--weights", str(weights), "--json", "--no-verify"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
