@@ -71,6 +71,9 @@ def summarise(records: list[dict]) -> dict:
     writers = {w: acc(by[("writer", w)]) for w in sorted({r["writer"] for r in records})}
     confusions = collections.Counter((r["label"], r["predicted"]) for r in records if not r["hit"])
     worst = min(writers, key=writers.get)
+    confusion = np.zeros((10, 10), int)
+    for r in records:
+        confusion[r["label"], r["predicted"]] += 1
     complete = [r for r in records if r["recording"] == "complete"]
     return {
         "accuracy": acc(records),
@@ -86,6 +89,7 @@ def summarise(records: list[dict]) -> dict:
         "median_writer_accuracy": float(np.median(list(writers.values()))),
         "writers_below_97": sorted(w for w, a in writers.items() if a < MIN_WRITER_ACCURACY),
         "top_confusions": [{"true": t, "predicted": p, "count": c} for (t, p), c in confusions.most_common(10)],
+        "confusion": confusion.tolist(),  # rows: true digit, columns: predicted
     }
 
 
