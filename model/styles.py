@@ -249,13 +249,13 @@ def template_four(rng: np.random.Generator, open_top: bool | None = None) -> Str
     return [arm, stem]
 
 
-#: label -> (chance of a label style, the styles to choose among)
+#: Each label's chance of getting a label style, and the styles to choose among (a function of strokes, rng).
 _LABEL_STYLES = {
-    0: (0.3, ("slash",)),
-    1: (0.5, ("flag",)),
-    4: (0.3, ("four",)),
-    7: (0.5, ("crossed", "uncrossed", "hook")),
-    9: (0.3, ("curl",)),
+    0: (0.3, (slash_zero,)),
+    1: (0.5, (flag_one,)),
+    4: (0.3, (lambda s, r: template_four(r),)),
+    7: (0.5, (cross_seven, lambda s, r: cross_seven(s, r, crossed=False), hook_seven)),
+    9: (0.3, (curl_nine,)),
 }
 
 
@@ -264,19 +264,7 @@ def style_variant(strokes, label: int, rng: np.random.Generator) -> Strokes:
     out = _copy(strokes)
     chance, styles = _LABEL_STYLES.get(label, (0.0, ()))
     if styles and rng.random() < chance:
-        style = styles[int(rng.integers(len(styles)))]
-        if style == "slash":
-            out = slash_zero(out, rng)
-        elif style == "flag":
-            out = flag_one(out, rng)
-        elif style == "four":
-            out = template_four(rng)
-        elif style in ("crossed", "uncrossed"):
-            out = cross_seven(out, rng, crossed=style == "crossed")
-        elif style == "hook":
-            out = hook_seven(out, rng)
-        elif style == "curl":
-            out = curl_nine(out, rng)
+        out = styles[int(rng.integers(len(styles)))](out, rng)
     out = slant(out, rng)
     if rng.random() < 0.5:
         out = jitter(out, rng)

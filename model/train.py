@@ -41,14 +41,15 @@ from .calibration import expected_calibration_error, fit_temperature, unsure_thr
 from .data import DataError, default_data_dir, download, load_mnist
 from .evaluate import logits_of
 from .networks import build
-from .pen_data import PEN_RENDER_VERSION, PenDataError, default_pen_path, load_pen_digits, pen_set, split_by_writer
+from .pen_data import (PEN_RENDER_VERSION, PenDataError, default_pen_path, load_pen_digits, pen_labels, pen_set,
+                       split_by_writer)
 from .weights import save_weights
 
 DEFAULT_EPOCHS = {"cnn": 20, "mlp": 40}
 #: Training digits also re-drawn canvas-style: all 55,000 outside the held-out split for the CNN.
 DEFAULT_DRAWINGS = {"cnn": 55000, "mlp": 30000}
 #: How many times each training writer's pen digit is drawn (with fresh randomness and styles).
-DEFAULT_PEN_COPIES = {"cnn": 8, "mlp": 8}
+DEFAULT_PEN_COPIES = 8
 PEN_VAL_COPIES = 2
 DEFAULT_LR = {"cnn": 3e-3, "mlp": 2e-3}
 #: The MLP sees whole images as flat vectors, so milder distortions suit it.
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
             download(args.data_dir)
         images, labels = load_mnist(args.data_dir, "train", verify=not args.no_verify)
         test = load_mnist(args.data_dir, "test", verify=not args.no_verify)
-        pen_copies = DEFAULT_PEN_COPIES[args.arch] if args.pen_copies is None else args.pen_copies
+        pen_copies = DEFAULT_PEN_COPIES if args.pen_copies is None else args.pen_copies
         pen_train, pen_held = split_by_writer(load_pen_digits(args.pen_data)) if pen_copies else ([], [])
     except PenDataError as e:
         sys.exit(f"error: {e} (or train without pen digits: --pen-copies 0)")
@@ -234,10 +235,10 @@ def main(argv: list[str] | None = None) -> None:
         pen_tag = f"{len(pen_train)}-{len(pen_held)}-seed{args.seed}-p{PEN_RENDER_VERSION}"
         train_x.append(cached(cache / f"pen-train-x{pen_copies}-{pen_tag}.npy",
                               lambda: pen_set(pen_train, seed=args.seed + 20, copies=pen_copies, styled=True)[0]))
-        train_y.append(np.tile([d.label for d in pen_train], pen_copies).astype(np.int64))
+        train_y.append(pen_labels(pen_train, pen_copies))
         held_out["pen"] = (cached(cache / f"pen-val-x{PEN_VAL_COPIES}-{pen_tag}.npy",
                                   lambda: pen_set(pen_held, seed=args.seed + 21, copies=PEN_VAL_COPIES)[0]),
-                           np.tile([d.label for d in pen_held], PEN_VAL_COPIES).astype(np.int64))
+                           pen_labels(pen_held, PEN_VAL_COPIES))
     if args.scribbles:
         train_x.append(cached(cache / f"scribbles-train-{args.scribbles}-seed{args.seed}.npy", lambda: scribble_set(args.scribbles, seed=args.seed + 10)))
         train_y.append(np.full(args.scribbles, -1, np.int64))
