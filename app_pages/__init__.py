@@ -1,0 +1,1 @@
+"""The app's pages (Streamlit UI only): Draw and My drawings, with what they share in common.py."""

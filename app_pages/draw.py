@@ -1,0 +1,228 @@
+"""The Draw page: canvas or upload, every preprocessing step, the networks' answers, and "Right?"."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from app_pages.common import current_profile, get_predictor, get_store, model_menu, weights_info
+from model import WeightsError
+from preprocessing import EmptyDrawingError, Result, preprocess
+from preprocessing.decode import decode_image
+from preprocessing.display import for_display
+from store import NOT_A_DIGIT, NewDrawing, StoreError, encode_png
+
+CANVAS_SIZE = 280
+RIGHT = "✓ Yes"
+NOT_DIGIT = "Not a digit"
+FEEDBACK = [RIGHT, *map(str, range(10)), NOT_DIGIT]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_pipeline(image: np.ndarray) -> Result:
+    """preprocess(), remembered, so a rerun that did not change the drawing does no work."""
+    return preprocess(image)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def decode_upload(data: bytes, name: str) -> np.ndarray:
+    return decode_image(data, name)
+
+
+def canvas_input(stroke: int, realtime: bool) -> tuple[np.ndarray | None, dict | None]:
+    """The drawing as RGBA and the canvas's strokes (json_data), or (None, None) before the first stroke."""
+    st.session_state.setdefault("canvas_id", 0)
+    canvas = st_canvas(
+        stroke_width=stroke,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        update_streamlit=realtime,
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas-{st.session_state.canvas_id}",
+    )
+    if st.button("Clear the canvas"):
+        st.session_state.canvas_id += 1  # a new key mounts a new, empty canvas
+        st.rerun()
+    data = canvas.image_data
+    has_strokes = bool(canvas.json_data and canvas.json_data.get("objects"))
+    return (data, canvas.json_data) if data is not None and has_strokes else (None, None)
+
+
+def upload_input() -> np.ndarray | None:
+    upload = st.file_uploader("A photo or scan of one digit", type=["png", "jpg", "jpeg", "bmp", "webp"],
+                              help="Dark on light or light on dark; any size up to 10 MB.")
+    if upload is None:
+        return None
+    try:
+        return decode_upload(upload.getvalue(), upload.name)
+    except ValueError as e:
+        st.error(str(e))
+        return None
+
+
+def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[int, float]] | None:
+    """The answer of one network, its top-3; the ranking, or None when the network cannot answer."""
+    try:
+        predictor = get_predictor(arch, path)
+    except WeightsError as e:
+        st.error(f"The {label} cannot answer: {e}")
+        return None
+    ranked = predictor.predict(result.tensor)
+    digit, probability = ranked[0]
+    unsure = predictor.is_unsure(ranked)
+    st.metric("Prediction", "Not sure" if unsure else digit, border=True,
+              help=f"{label}, MNIST test accuracy {predictor.metadata.get('mnist_test_accuracy', 0):.2%}")
+    if unsure:
+        st.warning(f"Low confidence: the best guess is {digit} at {probability:.0%}. "
+                   "This may not be a digit, or it is an unusual one.")
+    else:
+        st.caption(f"{label} is {probability:.1%} sure (calibrated).")
+    top3 = pd.DataFrame({"Digit": [str(d) for d, _ in ranked[:3]], "Probability": [p for _, p in ranked[:3]]})
+    st.dataframe(
+        top3, hide_index=True, width="stretch",
+        column_config={"Probability": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)},
+    )
+    return ranked
+
+
+def show_steps(result: Result) -> None:
+    st.subheader("How your drawing became a 28×28 tensor")
+    total = sum(s.seconds for s in result.steps) * 1000
+    st.caption(f"{len(result.steps)} steps in {total:.2f} ms. Small images are enlarged, pixel for pixel.")
+    columns = st.columns(4)
+    for i, step in enumerate(result.steps):
+        with columns[i % 4]:
+            caption = f"{i + 1}. {step.name} — {step.caption} ({step.seconds * 1000:.2f} ms)"
+            st.image(for_display(step.image), caption=caption, width="stretch", clamp=True)
+
+
+# -- "Right?": saving the person's answer ------------------------------------------------------------
+def label_text(label: int) -> str:
+    return "not a digit" if label == NOT_A_DIGIT else str(label)
+
+
+def _save(profile_name: str, drawing: NewDrawing) -> int | None:
+    """Save, or keep the drawing in the session to retry and say why; the new id or None."""
+    try:
+        return get_store().save(profile_name, drawing)
+    except StoreError as e:
+        st.session_state.setdefault("unsaved", []).append((profile_name, drawing))
+        st.session_state.store_error = str(e)
+        return None
+
+
+def on_feedback(digest: str, profile_name: str, drawing: NewDrawing, top: int | None) -> None:
+    choice = st.session_state.get(f"right-{digest}")
+    if choice is None:
+        return
+    if choice == RIGHT:
+        if top is None:
+            return
+        label = top
+    else:
+        label = NOT_A_DIGIT if choice == NOT_DIGIT else int(choice)
+    drawing = NewDrawing(**{**drawing.__dict__, "label": label})
+    st.session_state.pop("store_error", None)
+    saved_id = _save(profile_name, drawing)
+    if saved_id is not None:
+        st.session_state.setdefault("saved", {})[digest] = (saved_id, label)
+
+
+def on_undo(digest: str, profile_name: str) -> None:
+    saved_id, _ = st.session_state.saved.pop(digest)
+    try:
+        get_store().delete(profile_name, saved_id)
+    except StoreError as e:
+        st.session_state.store_error = str(e)
+
+
+def retry_unsaved() -> None:
+    pending, st.session_state.unsaved = st.session_state.get("unsaved", []), []
+    st.session_state.pop("store_error", None)
+    for profile_name, drawing in pending:
+        if _save(profile_name, drawing) is None:
+            break
+
+
+def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | None,
+             answers: dict[str, list[tuple[int, float]]], weights: dict) -> None:
+    """'Right?' under the answer: one tap saves the drawing with its label (or undoes that)."""
+    profile = current_profile()
+    if not profile.can_save:
+        st.caption("Right? Sign in (sidebar) to save your corrections.")
+        return
+    digest = hashlib.sha256(image.tobytes() + str(image.shape).encode()).hexdigest()[:20]
+    saved = st.session_state.get("saved", {}).get(digest)
+    if saved:
+        saved_id, label = saved
+        st.success(f"Saved as {label_text(label)} (drawing #{saved_id}). It is on the My drawings page.")
+        st.button("Undo", key=f"undo-{digest}", on_click=on_undo, args=(digest, profile.name))
+    else:
+        top = next((ranked[0][0] for ranked in answers.values() if ranked), None)
+        drawing = NewDrawing(
+            label=0, input_png=encode_png(image), image28_png=encode_png(result.image), source=source,
+            strokes=strokes, predictions={k: [[d, round(p, 6)] for d, p in r[:3]] for k, r in answers.items()},
+            weights=weights, stroke_width=int(st.session_state.get("stroke", 0)) if source == "canvas" else None,
+        )
+        options = FEEDBACK if top is not None else FEEDBACK[1:]
+        st.pills("Right? Tap ✓, or the digit it really is", options, key=f"right-{digest}",
+                 on_change=on_feedback, args=(digest, profile.name, drawing, top),
+                 help=f"✓ saves it as {top}." if top is not None else None)
+    if st.session_state.get("store_error"):
+        st.error(st.session_state.store_error + " The drawing is kept in this session; the predictions still work.")
+    if st.session_state.get("unsaved"):
+        st.button(f"Retry saving ({len(st.session_state.unsaved)} kept)", on_click=retry_unsaved)
+
+
+@st.fragment
+def main_area() -> None:
+    menu = model_menu(current_profile())
+    choice = st.session_state.get("model", "CNN")
+    models = menu.get(choice, menu["CNN"])
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        source = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="source", label_visibility="collapsed")
+        if source == "Draw":
+            image, strokes = canvas_input(int(st.session_state.get("stroke", 20)), bool(st.session_state.get("realtime", True)))
+        else:
+            image, strokes = upload_input(), None
+    if image is None:
+        with right:
+            st.info("Draw a digit on the black square…" if source == "Draw" else "Choose an image of a digit…")
+        return
+    try:
+        result = run_pipeline(image)
+    except EmptyDrawingError as e:
+        with right:
+            st.info(str(e))
+        return
+    except ValueError as e:
+        with right:
+            st.error(str(e))
+        return
+    with right:
+        answers, weights = {}, {}
+        for (arch, path), column in zip(models, st.columns(len(models))):
+            label = f"{arch.upper()}{' (yours)' if '(yours)' in choice else ''}"
+            with column:
+                if len(models) > 1:
+                    st.markdown(f"**{label}**")
+                ranked = show_prediction(label, arch, path, result)
+            if ranked is not None:
+                answers[arch] = ranked
+                weights[arch] = weights_info(path)
+        feedback(image, result, "canvas" if source == "Draw" else "upload", strokes, answers, weights)
+    show_steps(result)
+
+
+st.title("✏️ Digit recognizer")
+st.caption("Draw a digit from 0 to 9. Every step that turns it into MNIST's format is shown below the answer. "
+           "Tell it when it is wrong, and teach it your handwriting on the My drawings page.")
+main_area()

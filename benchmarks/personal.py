@@ -1,0 +1,193 @@
+"""Personal fine-tune benchmark: each held-out writer teaches the model with 2 drawings per digit.
+
+    python benchmarks/personal.py [--arch cnn mlp] [--per-digit 2] [--writers N] [--seed 0] [--json]
+                                  [--skip-latency]
+
+For each of the 22 writers training never sees (DigiLeTs, --pen-data, default
+$DIGILETS), `per-digit` of the writer's drawings of each digit are drawn once
+on the canvas (random width, size, place and polarity, as a person would) and
+the shipped model is fine-tuned on them with model.finetune.fine_tune(), the
+function the app and `python -m model.finetune` use, replaying MNIST. The
+writer's other digits are drawn as the real-pen benchmark draws them (3 widths
+x 2 sizes, polarities in turn) and scored before and after. Reported: mean and
+worst accuracy over writers before and after, writers that got worse, MNIST
+test accuracy after each writer's fine-tune (worst), and seconds per
+fine-tune. Then the time of the app's whole job (model.finetune.personalise:
+the held-out check plus the final fine-tune) on 20 and 50 drawings, and how
+long a drawing takes to be answered (preprocess + predict) while such a job
+runs in another process at the app's priority, against idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from model.data import DataError  # noqa: E402
+from model.finetune import accuracy, fine_tune, load_replay, personalise  # noqa: E402
+from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer  # noqa: E402
+from model.predict import load_predictor  # noqa: E402
+from model.weights import default_weights_dir, load_weights  # noqa: E402
+from preprocessing import preprocess  # noqa: E402
+
+
+def writer_sets(digits, per_digit: int, seed: int):
+    """(train digits, test digits) of one writer: `per_digit` of each label chosen at random for training."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in range(10):
+        mine = [d for d in digits if d.label == label]
+        order = rng.permutation(len(mine))
+        train += [mine[i] for i in order[:per_digit]]
+        test += [mine[i] for i in order[per_digit:]]
+    return train, test
+
+
+def test_images(digits, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = [], []
+    for digit, _, _, _, canvas in benchmark_drawings(digits, seed):
+        try:
+            images.append(preprocess(canvas).image)
+        except ValueError:
+            images.append(np.zeros((28, 28), np.uint8))  # blank: counted wrong
+        labels.append(digit.label)
+    return np.stack(images), np.array(labels, np.int64)
+
+
+def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | None) -> dict:
+    base_path = default_weights_dir() / f"{arch}.pt"
+    base, _ = load_weights(base_path, arch)
+    by_writer = {}
+    for d in held:
+        by_writer.setdefault(d.writer, []).append(d)
+    rows = []
+    for k, (writer, digits) in enumerate(sorted(by_writer.items())):
+        if limit is not None and k >= limit:
+            break
+        train, test = writer_sets(digits, per_digit, seed + k)
+        x, y = pen_set(train, seed=seed + 1000 + k, processes=1)
+        tx, ty = test_images(test, seed + 2000 + k)
+        started = time.time()
+        tuned = fine_tune(base, arch, x, y, replay, seed=seed + k)
+        seconds = time.time() - started
+        row = {"writer": writer, "recording": digits[0].recording, "train": len(x), "test": len(tx),
+               "before": accuracy(base, tx, ty), "after": accuracy(tuned, tx, ty), "seconds": seconds,
+               "mnist_after": accuracy(tuned, *replay.mnist_test) if replay.mnist_test is not None else None}
+        rows.append(row)
+        print(f"  {arch} writer {writer} ({row['recording']}): {row['before']:.2%} -> {row['after']:.2%} "
+              f"on {row['test']} drawings, MNIST after {row['mnist_after']:.2%}, {seconds:.1f} s", flush=True)
+    before = [r["before"] for r in rows]
+    after = [r["after"] for r in rows]
+    return {
+        "writers": len(rows),
+        "mean_before": statistics.mean(before), "mean_after": statistics.mean(after),
+        "worst_before": min(before), "worst_after": min(after),
+        "worse_after": [r["writer"] for r in rows if r["after"] < r["before"]],
+        "complete_mean_after": statistics.mean([r["after"] for r in rows if r["recording"] == "complete"] or [float("nan")]),
+        "mnist_after_worst": min(r["mnist_after"] for r in rows),
+        "seconds_mean": statistics.mean(r["seconds"] for r in rows),
+        "seconds_max": max(r["seconds"] for r in rows),
+        "rows": rows,
+    }
+
+
+def job_seconds(arch: str, held, replay, n: int, seed: int) -> float:
+    """Seconds of personalise() (held-out check + final fine-tune) on n of one writer's drawings."""
+    writer = sorted({d.writer for d in held})[0]
+    digits = [d for d in held if d.writer == writer][:n]
+    x, y = pen_set(digits, seed=seed, processes=1)
+    started = time.time()
+    personalise(arch, x, y, default_weights_dir() / f"{arch}.pt", replay, seed=seed)
+    return time.time() - started
+
+
+def answer_times(predictor, image: np.ndarray, seconds: float) -> list[float]:
+    times, until = [], time.time() + seconds
+    while time.time() < until:
+        started = time.perf_counter()
+        predictor.predict(preprocess(image).tensor)
+        times.append(time.perf_counter() - started)
+        time.sleep(0.02)  # a person's drawings arrive one at a time
+    return times
+
+
+def latency_under_fine_tune(arch: str, held, seed: int) -> dict:
+    """p50/p90 of answering one drawing, idle and while `python -m model.finetune` runs as the app starts it."""
+    from model.jobs import fine_tune_command
+
+    predictor = load_predictor(arch)
+    digits = [d for d in held if d.writer == sorted({d.writer for d in held})[0]]
+    canvas = next(benchmark_drawings(digits[:1], seed))[4]
+    answer_times(predictor, canvas, 1.0)  # warm up
+    idle = answer_times(predictor, canvas, 8.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = pathlib.Path(tmp) / "drawings"
+        x, y = pen_set(digits[:40], seed=seed, processes=1)
+        for i, (img, label) in enumerate(zip(x, y)):
+            (folder / str(label)).mkdir(parents=True, exist_ok=True)
+            import cv2
+            cv2.imwrite(str(folder / str(label) / f"{i}.png"), img)
+        command = fine_tune_command(arch, ["--images", str(folder)], pathlib.Path(tmp) / "out.pt")
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(4.0)  # past start-up, into the training steps
+        busy = answer_times(predictor, canvas, 8.0)
+        still_running = proc.poll() is None
+        proc.wait()
+    p50 = lambda t: float(np.percentile(t, 50)) * 1000  # noqa: E731
+    p90 = lambda t: float(np.percentile(t, 90)) * 1000  # noqa: E731
+    return {"idle_p50_ms": p50(idle), "idle_p90_ms": p90(idle), "busy_p50_ms": p50(busy), "busy_p90_ms": p90(busy),
+            "ratio_p50": p50(busy) / p50(idle), "fine_tune_still_running_at_end": still_running}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", nargs="+", choices=["cnn", "mlp"], default=["cnn", "mlp"])
+    parser.add_argument("--pen-data", default=default_pen_path())
+    parser.add_argument("--per-digit", type=int, default=2)
+    parser.add_argument("--writers", type=int, help="only the first N held-out writers")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        _, held = split_by_writer(load_pen_digits(args.pen_data))
+        replay = load_replay()
+    except (PenDataError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    results = {}
+    for arch in args.arch:
+        r = per_writer(arch, held, replay, args.per_digit, args.seed, args.writers)
+        print(f"{arch.upper()}: {r['writers']} writers, mean {r['mean_before']:.2%} -> {r['mean_after']:.2%}, "
+              f"worst {r['worst_before']:.2%} -> {r['worst_after']:.2%}, complete writers' mean after "
+              f"{r['complete_mean_after']:.2%}; worse after: {r['worse_after'] or 'none'}; "
+              f"MNIST test after, worst writer: {r['mnist_after_worst']:.2%}; "
+              f"fine-tune {r['seconds_mean']:.1f} s mean, {r['seconds_max']:.1f} s max", flush=True)
+        for n in (20, 50):
+            r[f"job_seconds_{n}"] = job_seconds(arch, held, replay, n, args.seed)
+            print(f"  {arch.upper()} whole job (check + fine-tune) on {n} drawings: {r[f'job_seconds_{n}']:.1f} s", flush=True)
+        if not args.skip_latency:
+            r["latency"] = latency_under_fine_tune(arch, held, args.seed)
+            lat = r["latency"]
+            print(f"  {arch.upper()} answering a drawing: idle p50 {lat['idle_p50_ms']:.1f} ms, during a fine-tune "
+                  f"p50 {lat['busy_p50_ms']:.1f} ms ({lat['ratio_p50']:.2f}x), p90 {lat['idle_p90_ms']:.1f} -> "
+                  f"{lat['busy_p90_ms']:.1f} ms", flush=True)
+        results[arch] = r
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
