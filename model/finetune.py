@@ -138,17 +138,15 @@ def fine_tune(base: torch.nn.Module, arch: str, images: np.ndarray, labels: np.n
               steps: int | None = None, lr: float | None = None, seed: int = 0,
               progress: Progress | None = None) -> torch.nn.Module:
     """A copy of `base` (eval mode) fine-tuned on `images` (uint8 (N, 28, 28), preprocessed) with `labels`
-    (0-9, or -1 for "not a digit"), replaying `replay` (None: the person's drawings only, more gently)."""
+    (0-9, or -1 for "not a digit"), replaying `replay` (None: the person's drawings only, held closer to the base)."""
     from .train import loss_fn, standardize
 
     if len(images) == 0:
         raise FineTuneError("There are no drawings to fine-tune on.")
     steps = DEFAULT_STEPS[arch] if steps is None else steps
     lr = DEFAULT_LR[arch] if lr is None else lr
-    if replay is None:  # nothing to rehearse: fewer, smaller steps and a stronger pull home
-        steps, lr, anchor_strength = steps // 2, lr / 2, ANCHOR * 10
-    else:
-        anchor_strength = ANCHOR
+    # With nothing to rehearse, a stronger pull towards the base weights is what keeps the rest.
+    anchor_strength = ANCHOR if replay is not None else ANCHOR * 10
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = copy.deepcopy(base)
