@@ -174,7 +174,7 @@ def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | Non
         options = FEEDBACK if top is not None else FEEDBACK[1:]
         st.pills("Right? Tap ✓, or the digit it really is", options, key=f"right-{digest}",
                  on_change=on_feedback, args=(digest, profile.name, drawing, top),
-                 help=f"✓ saves it as {top}." if top is not None else None)
+                 help=f"✓ saves it as {top}." if top is not None else None, wrap=True)
     if st.session_state.get("store_error"):
         st.error(st.session_state.store_error + " The drawing is kept in this session; the predictions still work.")
     if st.session_state.get("unsaved"):

@@ -95,3 +95,125 @@ def test_missing_weights_say_how_to_train(tmp_path, monkeypatch):
     assert len(at.error) == 1
     assert "python -m model.train --arch cnn" in at.error[0].value
     assert len(at.image) == 11  # the steps still show: they need no network
+
+
+# -- "Right?", My drawings, fine-tune ------------------------------------------------------------
+import io as _io  # noqa: E402
+import time  # noqa: E402
+import zipfile  # noqa: E402
+
+from store import DrawingStore, NewDrawing, encode_png, export_zip  # noqa: E402
+
+MY_DRAWINGS = "app_pages/my_drawings.py"
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "drawings.db"
+    monkeypatch.setenv("DIGITS_DB", str(path))
+    return DrawingStore(path)
+
+
+def right_pills(at: AppTest):
+    [pills] = [p for p in at.button_group if p.label.startswith("Right?")]
+    return pills
+
+
+def gallery_captions(at: AppTest) -> list[str]:
+    return [c for image in at.image for c in image.captions if c.startswith("#")]
+
+
+def test_correct_a_prediction_then_relabel_delete_export_and_import_it(db):
+    at = upload(start(), "seven.png", png(draw_digit("7")))
+    assert at.metric[0].value == "7"
+    right_pills(at).set_value("1").run()
+    assert not at.exception, at.exception
+    assert "Saved as 1 (drawing #1)" in at.success[0].value
+    saved = db.get("local", 1)
+    assert saved.label == 1 and saved.source == "upload" and saved.predictions["cnn"][0][0] == 7
+    assert saved.weights["cnn"]["file"] == "cnn.pt" and len(saved.weights["cnn"]["sha256"]) == 64
+
+    at.switch_page(MY_DRAWINGS).run()
+    assert not at.exception, at.exception
+    assert "1 drawings saved" in at.markdown[0].value
+    assert gallery_captions(at) == ["#1: 1 · model said 7"]
+    at.toggle(key="gallery_wrong").set_value(True).run()
+    assert gallery_captions(at) == ["#1: 1 · model said 7"]
+    at.selectbox(key="relabel-1").set_value("4").run()
+    assert gallery_captions(at) == ["#1: 4 · model said 7"] and db.get("local", 1).label == 4
+    exported = export_zip(db, "local")  # what the page's Export button downloads
+    assert [b.proto.label for b in at.get("download_button")] == ["Export my drawings (.zip)"]
+    at.button(key="delete-1").click().run()
+    assert "Delete drawing #1?" in at.warning[0].value and db.count("local") == 1
+    at.button(key="confirm-delete-1").click().run()
+    assert db.count("local") == 0 and gallery_captions(at) == []
+
+    at.file_uploader(key="import_zip").set_value(("my-drawings.zip", exported, "application/zip")).run()
+    at.button(key="import").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Imported 1 drawings."
+    assert [d.label for d in db.drawings("local")] == [4]
+
+
+def test_tick_saves_the_answer_and_undo_takes_it_back(db):
+    at = upload(start(), "seven.png", png(draw_digit("7")))
+    right_pills(at).set_value("✓ Yes").run()
+    assert "Saved as 7" in at.success[0].value and db.counts("local")[7] == 1
+    next(b for b in at.button if b.label == "Undo").click().run()
+    assert db.count("local") == 0 and right_pills(at).value is None
+
+
+def test_not_a_digit_is_saved_as_such(db):
+    dot = np.zeros((280, 280), np.uint8)
+    dot[100:180, 100:180] = 255
+    at = upload(start(), "square.png", png(dot))
+    right_pills(at).set_value("Not a digit").run()
+    assert "Saved as not a digit" in at.success[0].value and db.counts("local")[-1] == 1
+
+
+def test_a_damaged_database_keeps_the_drawing_and_the_predictions(db):
+    db.path.write_bytes(b"not a database" * 200)
+    at = upload(start(), "seven.png", png(draw_digit("7")))
+    right_pills(at).set_value("7").run()
+    assert not at.exception, at.exception
+    assert any("damaged" in e.value and "kept in this session" in e.value for e in at.error)
+    assert at.metric[0].value == "7"  # predictions still work
+    retry = next(b for b in at.button if b.label.startswith("Retry saving (1 kept)"))
+    db.path.unlink()  # the person moved the damaged file aside
+    retry.click().run()
+    assert not at.error and db.counts("local")[7] == 1
+    at.switch_page(MY_DRAWINGS).run()
+    assert not at.exception and "1 drawings saved" in at.markdown[0].value
+
+
+def test_my_drawings_on_a_damaged_file_says_so(db):
+    db.path.write_bytes(b"not a database" * 200)
+    at = start().switch_page(MY_DRAWINGS).run()
+    assert not at.exception and "damaged" in at.error[0].value
+
+
+def test_fine_tune_from_the_page_adds_your_model_to_the_sidebar(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))  # no replay: quick, and the page says so after
+    for k in range(6):
+        for digit in ("1", "7"):
+            image = draw_digit(digit, stroke=10 + 2 * k)
+            db.save("local", NewDrawing(label=int(digit), input_png=encode_png(image), image28_png=encode_png(image)))
+    at = start().switch_page(MY_DRAWINGS).run()
+    assert "12 drawings saved" in at.markdown[0].value
+    assert at.radio(key="model").options == ["CNN", "MLP", "Both"]
+    at.button(key="fine-tune-mlp").click().run()
+    assert not at.exception, at.exception
+    deadline = time.time() + 240
+    while time.time() < deadline and not any("is ready" in s.value for s in at.success):
+        time.sleep(2)
+        at.run()
+        assert not at.error, at.error[0].value
+    assert any("MLP (yours) is ready" in s.value for s in at.success)
+    assert at.radio(key="model").options == ["CNN", "MLP", "Both", "MLP (yours)"]
+    assert db.model_path("local", "mlp").is_file()
+    at.radio(key="model").set_value("MLP (yours)").run()
+    at.switch_page("app_pages/draw.py").run()
+    at = upload(at, "seven.png", png(draw_digit("7")))
+    assert at.metric[0].value == "7" and at.metric[0].help.startswith("MLP (yours)")
+    next(b for b in at.button if b.label == "Back to the shipped model").click().run()
+    assert at.radio(key="model").value == "CNN"

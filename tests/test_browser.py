@@ -5,6 +5,7 @@ Skipped where Chromium is not installed, except under CI (CI=true), where
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -86,9 +87,14 @@ def draw(page, digit: str, before_last_release=None) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def db_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("store") / "drawings.db"
+
+
+@pytest.fixture(scope="module")
+def app_url(db_path):
     port = free_port()
-    proc = start_app(port)
+    proc = start_app(port, env={"DIGITS_DB": str(db_path)})  # never the person's own data/drawings.db
     yield f"http://127.0.0.1:{port}/"
     proc.terminate()
     proc.wait(timeout=10)
@@ -131,3 +137,19 @@ def test_phone_width_screen_can_draw(app_url, browser):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the whole canvas is on screen
     draw(page, "7")
     expect(prediction(page)).to_have_text("7", timeout=20_000)
+
+
+def test_mark_a_drawing_wrong_pick_the_digit_and_see_it_saved(app_url, browser, db_path):
+    from store import DrawingStore
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(app_url)
+    draw(page, "1")
+    expect(prediction(page)).to_have_text("1", timeout=20_000)
+    page.locator("button").filter(has_text=re.compile(r"^7$")).click()  # "no, it is a 7": one tap
+    expect(page.get_by_text("Saved as 7")).to_be_visible(timeout=20_000)
+    saved = DrawingStore(db_path).drawings("local")
+    assert [(d.label, d.source, d.predicted) for d in saved] == [(7, "canvas", 1)]
+    assert saved[0].strokes["objects"][0]["type"].lower() == "path" and saved[0].stroke_width == 20
+    page.get_by_role("link", name="My drawings").click()
+    expect(page.get_by_text("1 drawings saved")).to_be_visible(timeout=20_000)
