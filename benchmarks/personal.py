@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writers", type=int, help="only the first N held-out writers")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--timing-only", action="store_true", help="only the job times and the answer latency")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -168,12 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     results = {}
     for arch in args.arch:
-        r = per_writer(arch, held, replay, args.per_digit, args.seed, args.writers)
-        print(f"{arch.upper()}: {r['writers']} writers, mean {r['mean_before']:.2%} -> {r['mean_after']:.2%}, "
-              f"worst {r['worst_before']:.2%} -> {r['worst_after']:.2%}, complete writers' mean after "
-              f"{r['complete_mean_after']:.2%}; worse after: {r['worse_after'] or 'none'}; "
-              f"MNIST test after, worst writer: {r['mnist_after_worst']:.2%}; "
-              f"fine-tune {r['seconds_mean']:.1f} s mean, {r['seconds_max']:.1f} s max", flush=True)
+        r = {} if args.timing_only else per_writer(arch, held, replay, args.per_digit, args.seed, args.writers)
+        if r:
+                print(f"{arch.upper()}: {r['writers']} writers, mean {r['mean_before']:.2%} -> {r['mean_after']:.2%}, "
+                  f"worst {r['worst_before']:.2%} -> {r['worst_after']:.2%}, complete writers' mean after "
+                  f"{r['complete_mean_after']:.2%}; worse after: {r['worse_after'] or 'none'}; "
+                  f"MNIST test after, worst writer: {r['mnist_after_worst']:.2%}; "
+                  f"fine-tune {r['seconds_mean']:.1f} s mean, {r['seconds_max']:.1f} s max", flush=True)
         for n in (20, 50):
             r[f"job_seconds_{n}"] = job_seconds(arch, held, replay, n, args.seed)
             print(f"  {arch.upper()} whole job (check + fine-tune) on {n} drawings: {r[f'job_seconds_{n}']:.1f} s", flush=True)

@@ -217,3 +217,29 @@ def test_fine_tune_from_the_page_adds_your_model_to_the_sidebar(db, tmp_path, mo
     assert at.metric[0].value == "7" and at.metric[0].help.startswith("MLP (yours)")
     next(b for b in at.button if b.label == "Back to the shipped model").click().run()
     assert at.radio(key="model").value == "CNN"
+
+
+def signed_in(email: str | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {"is_logged_in": email is not None, **({"email": email} if email else {})}  # as with [auth] configured
+    return at.run()
+
+
+def test_signed_in_people_see_only_their_own_drawings(db):
+    alice = upload(signed_in("alice@example.com"), "seven.png", png(draw_digit("7")))
+    assert "Signed in as alice@example.com" in alice.sidebar.caption[-1].value
+    right_pills(alice).set_value("1").run()
+    assert "Saved as 1" in alice.success[0].value
+    assert db.count("user:alice@example.com") == 1 and db.count("local") == 0
+
+    bob = signed_in("bob@example.com").switch_page(MY_DRAWINGS).run()
+    assert "0 drawings saved" in bob.markdown[0].value and gallery_captions(bob) == []
+    alice.switch_page(MY_DRAWINGS).run()
+    assert gallery_captions(alice) == ["#1: 1 · model said 7"]
+
+    nobody = upload(signed_in(None), "seven.png", png(draw_digit("7")))
+    assert nobody.metric[0].value == "7"  # answers still come
+    assert not [p for p in nobody.button_group if p.label.startswith("Right?")]
+    assert any(b.label == "Log in" for b in nobody.sidebar.button)
+    nobody.switch_page(MY_DRAWINGS).run()
+    assert "Sign in" in nobody.info[0].value and gallery_captions(nobody) == []
