@@ -1,12 +1,15 @@
 """The app through Streamlit's AppTest: no browser, the real script, the shipped weights."""
 
 import io
+import time
 
 import numpy as np
 import pytest
 from conftest import ROOT, draw_digit
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+
+from store import DrawingStore, NewDrawing, encode_png, export_zip
 
 APP = str(ROOT / "app.py")
 
@@ -98,11 +101,7 @@ def test_missing_weights_say_how_to_train(tmp_path, monkeypatch):
 
 
 # -- "Right?", My drawings, fine-tune ------------------------------------------------------------
-import io as _io  # noqa: E402
-import time  # noqa: E402
-import zipfile  # noqa: E402
 
-from store import DrawingStore, NewDrawing, encode_png, export_zip  # noqa: E402
 
 MY_DRAWINGS = "app_pages/my_drawings.py"
 
