@@ -51,6 +51,6 @@ def sidebar() -> None:
 sidebar()
 page = st.navigation([
     st.Page("app_pages/draw.py", title="Draw", icon="✏️", default=True),
-    st.Page("app_pages/my_drawings.py", title="My drawings", icon="🗂️"),
+    st.Page("app_pages/my_drawings.py", title="My drawings", icon=":material/photo_library:"),
 ])
 page.run()

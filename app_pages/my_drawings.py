@@ -93,7 +93,7 @@ def export_import(profile: str) -> None:
     if upload is not None and st.button("Import", key="import"):
         try:
             n = import_zip(store, profile, upload.getvalue())
-            st.success(f"Imported {n} drawings.")
+            st.success(f"Imported {n} drawing{'' if n == 1 else 's'}.")
         except (ArchiveError, StoreError) as e:
             st.error(f"Nothing was imported: {e}")
 
@@ -155,7 +155,7 @@ def delete_everything(profile: str) -> None:
 
 
 profile = current_profile()
-st.title("🗂️ My drawings")
+st.title("My drawings")
 st.caption(profile.description)
 if not profile.can_save:
     st.info("Sign in (sidebar) to see your drawings.")
@@ -166,12 +166,14 @@ except StoreError as e:
     st.error(f"{e} Drawing and predictions still work on the Draw page.")
     st.stop()
 total = sum(counts.values())
-st.markdown(f"**{total} drawings saved**, per digit:")
+st.markdown(f"**{total} drawing{'' if total == 1 else 's'} saved**, per digit:")
 counts_table(counts)
 st.subheader("Fine-tune on my drawings")
 st.caption(f"Teaches the networks your handwriting in well under a minute, replaying MNIST so they do not forget "
            f"everyone else's. Needs at least {MIN_DRAWINGS} drawings; two of each digit you write is a good start. "
            "The shipped weights are never changed.")
+if total < MIN_DRAWINGS:
+    st.info(f"Save at least {MIN_DRAWINGS} drawings to fine-tune: you have {total}.")
 fine_tune_panel(profile.name, total)
 try:
     gallery(profile.name)

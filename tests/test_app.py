@@ -134,7 +134,7 @@ def test_correct_a_prediction_then_relabel_delete_export_and_import_it(db):
 
     at.switch_page(MY_DRAWINGS).run()
     assert not at.exception, at.exception
-    assert "1 drawings saved" in at.markdown[0].value
+    assert "1 drawing saved" in at.markdown[0].value
     assert gallery_captions(at) == ["#1: 1 · model said 7"]
     at.toggle(key="gallery_wrong").set_value(True).run()
     assert gallery_captions(at) == ["#1: 1 · model said 7"]
@@ -150,7 +150,7 @@ def test_correct_a_prediction_then_relabel_delete_export_and_import_it(db):
     at.file_uploader(key="import_zip").set_value(("my-drawings.zip", exported, "application/zip")).run()
     at.button(key="import").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value == "Imported 1 drawings."
+    assert at.success[0].value == "Imported 1 drawing."
     assert [d.label for d in db.drawings("local")] == [4]
 
 
@@ -182,7 +182,7 @@ def test_a_damaged_database_keeps_the_drawing_and_the_predictions(db):
     retry.click().run()
     assert not at.error and db.counts("local")[7] == 1
     at.switch_page(MY_DRAWINGS).run()
-    assert not at.exception and "1 drawings saved" in at.markdown[0].value
+    assert not at.exception and "1 drawing saved" in at.markdown[0].value
 
 
 def test_my_drawings_on_a_damaged_file_says_so(db):

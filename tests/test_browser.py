@@ -152,4 +152,4 @@ def test_mark_a_drawing_wrong_pick_the_digit_and_see_it_saved(app_url, browser, 
     assert [(d.label, d.source, d.predicted) for d in saved] == [(7, "canvas", 1)]
     assert saved[0].strokes["objects"][0]["type"].lower() == "path" and saved[0].stroke_width == 20
     page.get_by_role("link", name="My drawings").click()
-    expect(page.get_by_text("1 drawings saved")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("1 drawing saved")).to_be_visible(timeout=20_000)
