@@ -1,6 +1,6 @@
 """A fine-tune running beside the app: `python -m model.finetune` in its own process.
 
-A separate process, at lower CPU priority, so the app keeps answering other
+A separate process, on CPU time nothing else wants, so the app keeps answering other
 people's drawings at its usual speed while the network trains (torch would
 otherwise take every core, and a thread would also hold Python's lock).
 The job reads the CLI's "progress" lines and its final JSON line.
@@ -17,13 +17,12 @@ import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-NICE = 10
 
 
 def fine_tune_command(arch: str, source: list[str], out: str | os.PathLike, extra: list[str] | None = None) -> list[str]:
     """The argv of the fine-tune CLI for `source` (["--db", PATH, "--profile", P] or ["--images", DIR])."""
     return [sys.executable, "-m", "model.finetune", "--arch", arch, *source, "--out", str(out),
-            "--progress", "--json", "--nice", str(NICE), *(extra or [])]
+            "--progress", "--json", "--background", *(extra or [])]
 
 
 class FineTuneJob:

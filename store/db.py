@@ -163,7 +163,6 @@ class DrawingStore:
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = pathlib.Path(path) if path else default_db_path()
-        self._ready = False
 
     # -- connection and schema ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -180,9 +179,9 @@ class DrawingStore:
             raise _explain(self.path, e) from e
         try:
             con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if not self._ready:
+            # Checked on every connection (it is one read): the file may have been replaced meanwhile.
+            if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 self._migrate(con)
-                self._ready = True
             con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield con

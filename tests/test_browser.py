@@ -4,6 +4,7 @@ Skipped where Chromium is not installed, except under CI (CI=true), where
 .ci/run installs it and a missing browser is a failure.
 """
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zipfile
 
 import pytest
 from conftest import ROOT
@@ -153,3 +155,8 @@ def test_mark_a_drawing_wrong_pick_the_digit_and_see_it_saved(app_url, browser, 
     assert saved[0].strokes["objects"][0]["type"].lower() == "path" and saved[0].stroke_width == 20
     page.get_by_role("link", name="My drawings").click()
     expect(page.get_by_text("1 drawing saved")).to_be_visible(timeout=20_000)
+    with page.expect_download(timeout=20_000) as download:
+        page.get_by_role("button", name="Export my drawings (.zip)").click()
+    with zipfile.ZipFile(download.value.path()) as zf:
+        assert sorted(zf.namelist()) == ["7/1.png", "drawings.json"]
+        assert json.loads(zf.read("drawings.json"))["drawings"][0]["label"] == 7

@@ -304,3 +304,11 @@ def test_a_member_that_lies_about_its_size_is_refused(store):
 def test_not_a_zip_is_refused(store):
     with pytest.raises(ArchiveError, match="not a readable .zip"):
         import_zip(store, "local", b"PK\x03\x04 but then nothing", prepare)
+
+
+def test_a_file_replaced_while_in_use_gets_its_schema_again(store):
+    store.save("local", drawing())
+    for suffix in ("", "-wal", "-shm"):
+        store.path.with_name(store.path.name + suffix).unlink(missing_ok=True)
+    assert store.count("local") == 0
+    assert store.save("local", drawing()) == 1
