@@ -4,7 +4,7 @@
     python -m model.finetune --arch cnn --db data/drawings.db [--profile local] --out my-cnn.pt
 
 Every drawing goes through the app's preprocess(). Each step trains on a
-batch that is a third the person's drawings and two thirds replayed
+batch that is a quarter the person's drawings and three quarters replayed
 digits (MNIST training digits, the same re-drawn canvas-style, and scribbles
 taught to be "not sure"), all augmented as in training; the weights are also
 pulled gently towards the base weights (L2-SP), so a few dozen drawings teach
@@ -14,7 +14,7 @@ threshold are fitted again on held-out replay digits.
 
 Accuracy before and after is measured on the person's drawings that the
 fine-tune did not see: a stratified quarter held out when there are at least
-HOLDOUT_MIN drawings, else 2-fold cross-validation. The weights written are
+HOLDOUT_MIN drawings, else a stratified half. The weights written are
 then fine-tuned on all of them. They are written atomically (a temporary file,
 then a rename) and load with load_predictor(weights=PATH) and
 `python -m model.evaluate --weights PATH`. With --json the last line is one
@@ -47,7 +47,7 @@ from .weights import FORMAT, WeightsError, default_weights_dir, load_weights
 
 DEFAULT_STEPS = {"cnn": 200, "mlp": 200}
 DEFAULT_LR = {"cnn": 1e-3, "mlp": 5e-4}
-USER_PER_BATCH, REPLAY_PER_BATCH = 32, 64
+USER_PER_BATCH, REPLAY_PER_BATCH = 32, 96
 #: Strength of the pull towards the base weights (L2-SP), per parameter, summed.
 ANCHOR = 1e-3
 MIN_DRAWINGS = 10
@@ -199,10 +199,10 @@ def calibrate(model: torch.nn.Module, replay: Replay | None, base_metadata: dict
 
 
 def _folds(labels: np.ndarray, seed: int) -> list[np.ndarray]:
-    """Held-out index sets: one stratified quarter (>= HOLDOUT_MIN drawings), else 2 stratified halves.
+    """The held-out index set: a stratified quarter (>= HOLDOUT_MIN drawings), else a stratified half.
 
-    Two folds, not more, so that checking plus the final fine-tune stays
-    within half a minute on two cores.
+    One check, not a full cross-validation, so that checking plus the final
+    fine-tune stays within half a minute on two cores.
     """
     rng = np.random.default_rng(seed)
     k = 4 if len(labels) >= HOLDOUT_MIN else 2
@@ -211,7 +211,7 @@ def _folds(labels: np.ndarray, seed: int) -> list[np.ndarray]:
         members = rng.permutation(np.flatnonzero(labels == label))
         fold_of[members] = (np.arange(len(members)) + rng.integers(k)) % k
     folds = [np.flatnonzero(fold_of == f) for f in range(k)]
-    return folds[:1] if k == 4 else folds
+    return folds[:1]
 
 
 @dataclass
@@ -261,8 +261,8 @@ def personalise(arch: str, images: np.ndarray, labels: np.ndarray, base_path: st
     calibration = calibrate(model, replay, base_metadata)
     before = correct_before / counted if counted else float("nan")
     after = correct_after / counted if counted else float("nan")
-    evaluated_on = ("a stratified quarter of the drawings, held out" if len(folds) == 1
-                    else "2-fold cross-validation")
+    evaluated_on = (f"a stratified {'quarter' if len(labels) >= HOLDOUT_MIN else 'half'} of the drawings, "
+                    f"held out ({counted})")
     per_digit = {("not a digit" if k < 0 else str(k)): int(v) for k, v in zip(*np.unique(labels, return_counts=True))}
     metadata = dict(base_metadata)
     metadata.update(calibration)

@@ -53,6 +53,12 @@ def to_canvas_rgba(gray: np.ndarray) -> np.ndarray:
     return rgba
 
 
+@pytest.fixture(autouse=True)
+def _own_drawings_file(tmp_path, monkeypatch):
+    """Every test saves into its own drawings file, never the person's data/drawings.db."""
+    monkeypatch.setenv("DIGITS_DB", str(tmp_path / "drawings.db"))
+
+
 @pytest.fixture
 def draw():
     return draw_digit

@@ -242,3 +242,34 @@ def test_signed_in_people_see_only_their_own_drawings(db):
     assert any(b.label == "Log in" for b in nobody.sidebar.button)
     nobody.switch_page(MY_DRAWINGS).run()
     assert "Sign in" in nobody.info[0].value and gallery_captions(nobody) == []
+
+
+@pytest.mark.parametrize("trouble, message", [("read-only", "read-only"), ("full", "is full")])
+def test_a_read_only_or_full_database_keeps_the_drawing_and_the_predictions(db, monkeypatch, trouble, message):
+    import sqlite3
+
+    from store import db as store_db
+
+    db.save("local", NewDrawing(label=1, input_png=encode_png(draw_digit("1")), image28_png=b"\x89PNG"))
+    real = sqlite3.connect
+
+    class FullDisk(sqlite3.Connection):
+        def execute(self, sql, *args):
+            if sql.startswith("INSERT"):
+                raise sqlite3.OperationalError("database or disk is full")  # SQLite's SQLITE_FULL message
+            return super().execute(sql, *args)
+
+    def connect(path, *args, **kwargs):  # what SQLite does for a read-only file, or a disk with no room left
+        if trouble == "read-only":
+            return real(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
+        return real(path, *args, factory=FullDisk, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store_db.sqlite3, "connect", connect)
+        at = upload(start(), "seven.png", png(draw_digit("7")))
+        right_pills(at).set_value("7").run()
+        assert not at.exception, at.exception
+        assert any(message in e.value and "kept in this session" in e.value for e in at.error)
+        assert at.metric[0].value == "7" and any(b.label.startswith("Retry saving (1 kept)") for b in at.button)
+    next(b for b in at.button if b.label.startswith("Retry saving")).click().run()
+    assert not at.error and db.counts("local")[7] == 1
