@@ -123,6 +123,9 @@ def fine_tune_panel(profile: str, total: int) -> None:
                            f"{r['accuracy_before']:.1%} before, {r['accuracy_after']:.1%} after"
                            + (f"; MNIST test {mnist:.2%}" if mnist is not None else "") +
                            f". Took {r['seconds']:.0f} s. Choose \"{name} (yours)\" in the sidebar.")
+                if r.get("replay") == "none":
+                    st.caption("MNIST was not found (MNIST_DIR), so it learned from your drawings alone, held close "
+                               "to the shipped weights; with MNIST it would also rehearse everyone else's digits.")
             elif mine.is_file():
                 try:
                     meta = get_predictor(arch, mine).metadata

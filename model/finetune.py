@@ -228,6 +228,7 @@ class Outcome:
         return {"accuracy_before": self.accuracy_before, "accuracy_after": self.accuracy_after,
                 "n": self.metadata["drawings"], "per_digit": self.metadata["drawings_per_digit"],
                 "evaluated_on": self.evaluated_on, "mnist_test_accuracy": self.mnist_after,
+                "replay": self.metadata["replay"],
                 "seconds": round(self.seconds, 2)}
 
 

@@ -208,6 +208,7 @@ def test_fine_tune_from_the_page_adds_your_model_to_the_sidebar(db, tmp_path, mo
         at.run()
         assert not at.error, at.error[0].value
     assert any("MLP (yours) is ready" in s.value for s in at.success)
+    assert any("MNIST was not found" in c.value for c in at.caption)
     assert at.radio(key="model").options == ["CNN", "MLP", "Both", "MLP (yours)"]
     assert db.model_path("local", "mlp").is_file()
     at.radio(key="model").set_value("MLP (yours)").run()
