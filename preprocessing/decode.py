@@ -6,7 +6,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .steps import MAX_INPUT_PIXELS
 
@@ -17,6 +17,7 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 def decode_image(data: bytes, name: str = "The file") -> np.ndarray:
     """Decode PNG/JPEG/BMP/WebP/... bytes to a uint8 array: gray (HxW), RGB or RGBA.
 
+    An EXIF orientation (phone photos) is applied, so the image comes out upright.
     Raises ValueError with a sentence for an empty, oversized, corrupt or
     non-image file, or one with more than MAX_INPUT_PIXELS pixels (checked
     before decoding, so a decompression bomb costs nothing).
@@ -34,6 +35,8 @@ def decode_image(data: bytes, name: str = "The file") -> np.ndarray:
                         f"{name} is {im.width}×{im.height} pixels; the limit is {MAX_INPUT_PIXELS // 1_000_000} megapixels."
                     )
                 im.load()
+                # Phone photos store pixels as the sensor saw them plus an EXIF orientation: apply it, upright.
+                im = ImageOps.exif_transpose(im)
                 if im.mode in ("I;16", "I;16B", "I"):
                     im = im.point(lambda v: v / 256).convert("L")
                 elif im.mode == "1":

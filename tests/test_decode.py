@@ -50,3 +50,21 @@ def test_load_image_reads_a_file(tmp_path):
     path = tmp_path / "d.png"
     path.write_bytes(encode(np.full((3, 4), 9, np.uint8)))
     assert load_image(path).tolist() == [[9] * 4] * 3
+
+
+@pytest.mark.parametrize("orientation, stored_as", [
+    (3, "ROTATE_180"), (6, "ROTATE_90"), (8, "ROTATE_270"),
+])
+def test_phone_photo_exif_orientation_comes_out_upright(orientation, stored_as):
+    from conftest import draw_digit
+
+    upright = 255 - draw_digit("7", size=120, stroke=10)  # dark ink on white paper
+    upright = np.pad(upright, ((0, 0), (0, 40)), constant_values=255)  # 120x160: the turn changes the shape
+    stored = Image.fromarray(upright).transpose(getattr(Image.Transpose, stored_as))  # as the sensor saw it
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    stored.save(buf, format="JPEG", quality=95, exif=exif)
+    decoded = decode_image(buf.getvalue(), "photo.jpg")
+    assert decoded.shape == upright.shape
+    assert np.abs(decoded.astype(int) - upright).mean() < 3  # JPEG noise only
