@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pathlib
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from app_pages.common import current_profile, get_predictor, get_store, model_menu, weights_info
 from model import WeightsError
+from model.saliency import METHOD, overlay, saliency_map
 from preprocessing import EmptyDrawingError, Result, preprocess
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
@@ -67,6 +69,11 @@ def upload_input() -> np.ndarray | None:
         return None
 
 
+def percent(p: float) -> str:
+    """A probability for people: "> 99.9%" rather than a rounded, impossible "100.0%"."""
+    return "> 99.9%" if p > 0.999 else ("< 0.1%" if p < 0.001 else f"{p:.1%}")
+
+
 def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[int, float]] | None:
     """The answer of one network, its top-3; the ranking, or None when the network cannot answer."""
     try:
@@ -83,13 +90,32 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         st.warning(f"Low confidence: the best guess is {digit} at {probability:.0%}. "
                    "This may not be a digit, or it is an unusual one.")
     else:
-        st.caption(f"{label} is {probability:.1%} sure (calibrated).")
-    top3 = pd.DataFrame({"Digit": [str(d) for d, _ in ranked[:3]], "Probability": [p for _, p in ranked[:3]]})
+        st.caption(f"{label} is {percent(probability)} sure (calibrated).")
+    top3 = pd.DataFrame({"Digit": [str(d) for d, _ in ranked[:3]], "Probability": [percent(p) for _, p in ranked[:3]],
+                         "Bar": [p for _, p in ranked[:3]]})
     st.dataframe(
         top3, hide_index=True, width="stretch",
-        column_config={"Probability": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)},
+        column_config={"Bar": st.column_config.ProgressColumn(" ", format=" ", min_value=0.0, max_value=1.0)},
     )
     return ranked
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def saliency_picture(arch: str, path: str, mtime_ns: int, tensor: np.ndarray, image28: np.ndarray, target: int) -> np.ndarray:
+    """The saliency overlay for one drawing, answer and weights file, computed once."""
+    return overlay(image28, saliency_map(get_predictor(arch, pathlib.Path(path)).model, tensor, target))
+
+
+def show_saliency(arch: str, path, result: Result, ranked: list[tuple[int, float]]) -> None:
+    """What the network looked at for its answer (and, when asked, for the runner-up)."""
+    mtime = path.stat().st_mtime_ns
+    targets = [ranked[0][0]] + ([ranked[1][0]] if st.session_state.get("why_not") else [])
+    for target, column in zip(targets, st.columns(2)):
+        with column:
+            why = "for" if target == ranked[0][0] else "for the runner-up,"
+            st.image(saliency_picture(arch, str(path), mtime, result.tensor, result.image, target),
+                     caption=f"Evidence {why} {target}: red is the ink that raised its score. {METHOD}.",
+                     width="stretch")
 
 
 def show_steps(result: Result) -> None:
@@ -219,6 +245,14 @@ def main_area() -> None:
                 answers[arch] = ranked
                 weights[arch] = weights_info(path)
         feedback(image, result, "canvas" if source == "Draw" else "upload", strokes, answers, weights)
+        if answers:
+            st.markdown("**What the network looked at**")
+            st.toggle("Also show the runner-up (\"why not…?\")", key="why_not")
+            for (arch, path) in models:
+                if arch in answers:
+                    if len(answers) > 1:
+                        st.caption(arch.upper())
+                    show_saliency(arch, path, result, answers[arch])
     show_steps(result)
 
 

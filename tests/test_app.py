@@ -9,6 +9,7 @@ from conftest import ROOT, draw_digit
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from model.saliency import METHOD
 from store import DrawingStore, NewDrawing, encode_png, export_zip
 
 APP = str(ROOT / "app.py")
@@ -46,8 +47,17 @@ def test_uploaded_digit_is_predicted_with_every_step_shown(digit):
     assert [(m.label, m.value) for m in at.metric] == [("Prediction", digit)]
     top3 = at.dataframe[0].value
     assert list(top3["Digit"])[0] == digit and len(top3) == 3
+    assert all(p.endswith("%") and p != "100.0%" for p in top3["Probability"])
+    assert list(top3["Bar"]) == sorted(top3["Bar"], reverse=True)
     # Tiles fill four columns row by row; the element tree lists them column by column.
-    captions = sorted((c for image in at.image for c in image.captions), key=lambda c: int(c.split(".")[0]))
+    captions = sorted((c for image in at.image for c in image.captions if c[0].isdigit()),
+                      key=lambda c: int(c.split(".")[0]))
+    saliency = [c for image in at.image for c in image.captions if c.startswith("Evidence")]
+    assert saliency == [f"Evidence for {digit}: red is the ink that raised its score. {METHOD}."]
+    at.toggle(key="why_not").set_value(True).run()
+    runner_up = list(at.dataframe[0].value["Digit"])[1]
+    assert [c for image in at.image for c in image.captions if c.startswith("Evidence")] == [
+        saliency[0], f"Evidence for the runner-up, {runner_up}: red is the ink that raised its score. {METHOD}."]
     names = ["Input", "Grayscale", "Polarity", "Noise removed", "Bounding box", "Cropped", "Stroke width",
              "Fitted 20×20", "Centred 28×28", "Scaled to [0, 1]", "Standardized tensor"]
     assert len(captions) == len(names)
