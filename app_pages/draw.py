@@ -13,7 +13,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages.common import current_profile, get_predictor, get_store, model_menu, weights_info
 from model import WeightsError
 from model.saliency import METHOD, overlay, saliency_map
-from preprocessing import EmptyDrawingError, Result, preprocess
+from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
 from store import NOT_A_DIGIT, NewDrawing, StoreError, encode_png
@@ -116,6 +116,38 @@ def show_saliency(arch: str, path, result: Result, ranked: list[tuple[int, float
             st.image(saliency_picture(arch, str(path), mtime, result.tensor, result.image, target),
                      caption=f"Evidence {why} {target}: red is the ink that raised its score. {METHOD}.",
                      width="stretch")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_variant(image: np.ndarray, options: Options | None) -> Result:
+    """preprocess() with some steps switched off, or (options None) the naive pipeline."""
+    return naive_preprocess(image) if options is None else preprocess(image, options)
+
+
+def step_comparison(image: np.ndarray, result: Result, arch: str, path) -> None:
+    """Switch steps off and see what the network then gets, beside ours and beside the naive recipe."""
+    with st.expander("What each step buys", expanded=st.session_state.get("compare_open", False)):
+        st.caption("Switch a step off and see the 28×28 the network would get, and its answer, on this drawing.")
+        switches = st.columns(4)
+        options = Options(
+            remove_noise=switches[0].toggle("Noise removal", value=True, key="opt_noise"),
+            normalize_stroke=switches[1].toggle("Stroke-width normalisation", value=True, key="opt_stroke"),
+            keep_aspect=switches[2].toggle("Keep aspect ratio", value=True, key="opt_aspect"),
+            centering="mass" if switches[3].toggle("Centre of mass (off: box centre)", value=True, key="opt_mass") else "box",
+        )
+        try:
+            predictor = get_predictor(arch, path)
+            variants = [("Ours, every step", result), ("With your switches", run_variant(image, options)),
+                        ("Naive: box stretched to 22×22, padded", run_variant(image, None))]
+        except (WeightsError, ValueError) as e:
+            st.info(str(e))
+            return
+        for (title, variant), column in zip(variants, st.columns(3)):
+            ranked = predictor.predict(variant.tensor)
+            verdict = "not sure" if predictor.is_unsure(ranked) else str(ranked[0][0])
+            with column:
+                st.image(for_display(variant.image), width="stretch",
+                         caption=f"{title}: {arch.upper()} says {verdict} ({percent(ranked[0][1])} for {ranked[0][0]})")
 
 
 def show_steps(result: Result) -> None:
@@ -253,6 +285,9 @@ def main_area() -> None:
                     if len(answers) > 1:
                         st.caption(arch.upper())
                     show_saliency(arch, path, result, answers[arch])
+    if answers:
+        first = next((arch, path) for arch, path in models if arch in answers)
+        step_comparison(image, result, *first)
     show_steps(result)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from . import steps as S
 from .steps import MNIST_MEAN, MNIST_STD, EmptyDrawingError
 
-__all__ = ["preprocess", "Options", "Step", "Result", "EmptyDrawingError", "MNIST_MEAN", "MNIST_STD"]
+__all__ = ["preprocess", "naive_preprocess", "Options", "Step", "Result", "EmptyDrawingError", "MNIST_MEAN", "MNIST_STD"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Result:
     @property
     def image(self) -> np.ndarray:
         """The final 28x28 uint8 image, white digit on black."""
-        return next(s.image for s in reversed(self.steps) if s.name == "Centred 28×28")
+        return next(s.image for s in reversed(self.steps) if s.name in ("Centred 28×28", "Naive 28×28"))
 
 
 def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
@@ -129,3 +129,21 @@ def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
         S.heat_map(tensor[0]),
     )
     return Result(tensor=tensor, steps=recorded)
+
+
+def naive_preprocess(image: np.ndarray) -> Result:
+    """The recipe many published digit apps use: crop to the bounding box, stretch to 22x22, pad to 28x28.
+
+    No noise removal, no stroke-width change, the aspect ratio lost, no
+    centre of mass. Shown beside preprocess() so each missing step's cost is
+    visible on the same drawing.
+    """
+    image = S.validate_image(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    img, _ = S.normalize_polarity(S.to_grayscale(S.shrink_to_working_size(image)))
+    cropped = S.crop(img, S.bounding_box(img))
+    stretched = S.fit_in_box(cropped, 22, keep_aspect=False)
+    framed = np.pad(stretched, 3)
+    step = Step("Naive 28×28", "Bounding box stretched to 22×22, padded to 28×28", framed, 0.0)
+    return Result(tensor=S.standardize(S.to_unit_range(framed))[None], steps=[step])

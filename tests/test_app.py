@@ -284,3 +284,22 @@ def test_a_read_only_or_full_database_keeps_the_drawing_and_the_predictions(db, 
         assert at.metric[0].value == "7" and any(b.label.startswith("Retry saving (1 kept)") for b in at.button)
     next(b for b in at.button if b.label.startswith("Retry saving")).click().run()
     assert not at.error and db.counts("local")[7] == 1
+
+
+def test_switching_a_step_off_changes_the_28x28_and_the_naive_pipeline_shows_beside_it():
+    at = upload(start(), "one.png", png(draw_digit("1")))
+
+    def compared():
+        return {c.split(":")[0]: (image.proto.imgs[0].url, c) for image in at.image for c in image.captions
+                if c.startswith(("Ours", "With your", "Naive"))}
+
+    before = compared()
+    assert set(before) == {"Ours, every step", "With your switches", "Naive"}
+    # All switches on: the same 28x28 and answer as ours.
+    assert before["Ours, every step"][1].split(":")[1] == before["With your switches"][1].split(":")[1]
+    assert before["Ours, every step"][0] == before["With your switches"][0]
+    assert "CNN says" in before["Naive"][1]
+    at.toggle(key="opt_aspect").set_value(False).run()
+    after = compared()
+    assert after["With your switches"][0] != before["With your switches"][0]  # another 28x28
+    assert after["Ours, every step"] == before["Ours, every step"]

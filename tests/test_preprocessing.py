@@ -220,3 +220,14 @@ def test_heat_map_spans_viridis_from_minimum_to_maximum():
     assert tuple(rgb[0, 0]) == (68, 1, 84)  # viridis's dark purple
     assert tuple(rgb[-1, -1]) == (253, 231, 37)  # and its yellow
     assert (S.heat_map(np.zeros((28, 28), np.float32)) == rgb[0, 0]).all()  # flat: all the low end
+
+
+def test_naive_pipeline_stretches_the_box_to_22_and_pads_to_28():
+    from conftest import draw_digit
+
+    from preprocessing import naive_preprocess
+
+    result = naive_preprocess(draw_digit("1", box=(0.1, 0.05, 0.9, 0.95)))
+    ink = np.argwhere(result.image > 0)
+    assert result.image.shape == (28, 28) and result.tensor.shape == (1, 28, 28)
+    assert ink.min(0).tolist() == [3, 3] and ink.max(0).tolist() == [24, 24]  # a 1 stretched into a block
