@@ -121,7 +121,8 @@ def test_draw_clear_draw_again_in_a_real_browser(app_url, browser, tmp_path):
     for digit in ["1", "7", "0"]:
         draw(page, digit)
         expect(prediction(page)).to_have_text(digit, timeout=20_000)
-        expect(page.locator('[data-testid="stImage"]')).to_have_count(11, timeout=20_000)
+        expect(page.get_by_text(re.compile(r"^11\. Standardized tensor"))).to_be_visible(timeout=20_000)
+        expect(page.get_by_text(f"Evidence for {digit}:")).to_be_visible()
         if digit == "0":
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
             if os.environ.get("UPDATE_SCREENSHOT"):
@@ -160,3 +161,18 @@ def test_mark_a_drawing_wrong_pick_the_digit_and_see_it_saved(app_url, browser, 
     with zipfile.ZipFile(download.value.path()) as zf:
         assert sorted(zf.namelist()) == ["7/1.png", "drawings.json"]
         assert json.loads(zf.read("drawings.json"))["drawings"][0]["label"] == 7
+
+
+def test_what_each_step_buys_in_a_real_browser(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(app_url)
+    draw(page, "7")
+    expect(prediction(page)).to_have_text("7", timeout=20_000)
+    expect(page.get_by_text("Evidence for 7:")).to_be_visible()
+    page.get_by_text("What each step buys").click()
+    switched = page.locator('[data-testid="stImage"]').filter(has_text="With your switches").locator("img")
+    expect(switched).to_be_visible(timeout=20_000)
+    before = switched.get_attribute("src")
+    page.get_by_text("Stroke-width normalisation").click()  # off: the 28x28 the network gets changes
+    expect(switched).not_to_have_attribute("src", before, timeout=20_000)
+    expect(page.get_by_text(re.compile(r"^With your switches: CNN says"))).to_be_visible()
