@@ -52,5 +52,6 @@ sidebar()
 page = st.navigation([
     st.Page("app_pages/draw.py", title="Draw", icon="✏️", default=True),
     st.Page("app_pages/my_drawings.py", title="My drawings", icon=":material/photo_library:"),
+    st.Page("app_pages/models.py", title="Models", icon=":material/analytics:"),
 ])
 page.run()

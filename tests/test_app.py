@@ -1,6 +1,8 @@
 """The app through Streamlit's AppTest: no browser, the real script, the shipped weights."""
 
 import io
+import os
+import pathlib
 import time
 
 import numpy as np
@@ -303,3 +305,47 @@ def test_switching_a_step_off_changes_the_28x28_and_the_naive_pipeline_shows_bes
     after = compared()
     assert after["With your switches"][0] != before["With your switches"][0]  # another 28x28
     assert after["Ours, every step"] == before["Ours, every step"]
+
+
+MODELS = "app_pages/models.py"
+
+
+def test_models_page_without_mnist_shows_the_figures_stored_with_the_weights(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))
+    at = start().switch_page(MODELS).run()
+    assert not at.exception, at.exception
+    assert at.radio(key="models_set").options == ["MNIST test", "Real pen, 22 held-out writers"]
+    assert "MNIST is not on this machine" in at.caption[0].value
+    assert at.metric[0].value == "99.54%" and at.metric[1].value == "10,000"
+    at.radio(key="models_set").set_value("Real pen, 22 held-out writers").run()
+    assert at.metric[0].value == "97.50%"
+    assert any("not on this machine" in i.value for i in at.info)  # no pictures of the errors without the data
+    at.selectbox(key="models_model").set_value("MLP").run()
+    assert not at.exception and at.metric[0].value.endswith("%")
+
+
+def test_models_page_scores_my_drawings_and_shows_their_errors(db, monkeypatch, tmp_path):
+    from preprocessing import preprocess
+
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))
+    for digit, label in [("7", 7), ("7", 1), ("1", 1), ("0", 0)]:  # a 7 saved as a 1: one error
+        image = draw_digit(digit)
+        db.save("local", NewDrawing(label=label, input_png=encode_png(image),
+                                    image28_png=encode_png(preprocess(image).image)))
+    at = start().switch_page(MODELS).run()
+    at.radio(key="models_set").set_value("My drawings").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "75.00%" and at.metric[1].value == "4"
+    assert at.selectbox(key="error_cell").options == ["1 read as 7 (1)"]
+    [caption] = [c for image in at.image for c in image.captions if c.startswith("true")]
+    assert caption.startswith("true 1: 7 ")
+
+
+@pytest.mark.skipif(not (pathlib.Path(os.environ.get("MNIST_DIR", "/nonexistent")) / "t10k-labels-idx1-ubyte.gz").is_file(),
+                    reason="MNIST_DIR is not set to the MNIST files")
+def test_models_page_with_mnist_measures_it_now():
+    at = start().switch_page(MODELS).run()
+    assert not at.exception, at.exception
+    assert "measured now" in at.caption[0].value and at.metric[0].value == "99.54%"
+    assert at.selectbox(key="error_cell").options[0].endswith(")")
+    assert len([c for image in at.image for c in image.captions if c.startswith("true ")]) > 0

@@ -430,3 +430,19 @@ def test_predictor_is_unsure_below_its_threshold():
     assert predictor.is_unsure([(3, 0.49), (8, 0.3)])
     assert not predictor.is_unsure([(3, 0.51), (8, 0.3)])
     assert predict.Predictor(MLP(), {}).unsure_below == predict.DEFAULT_UNSURE_BELOW
+
+
+def test_report_counts_confusions_and_reliability():
+    from model.report import report
+
+    probs = np.full((4, 10), 0.0)
+    probs[0, 3], probs[1, 3], probs[2, 5], probs[3, 7] = 0.95, 0.65, 0.55, 0.99  # top answers
+    probs += (1 - probs.sum(1, keepdims=True)) / 10
+    r = report(probs, np.array([3, 5, 5, 7]))
+    assert r["accuracy"] == 0.75 and r["n"] == 4
+    assert r["confusion"][5][3] == 1 and r["confusion"][3][3] == 1 and sum(map(sum, r["confusion"])) == 4
+    assert r["per_class"][5] == 0.5 and r["per_class"][0] is None
+    assert [b["n"] for b in r["reliability"]] == [0, 0, 0, 0, 0, 1, 1, 0, 0, 2]
+    assert r["reliability"][6]["accuracy"] == 0.0  # the 0.65 answer was wrong
+    expected_ece = (abs(1 - probs[2].max()) + abs(0 - probs[1].max()) + 2 * abs(1 - (probs[0].max() + probs[3].max()) / 2)) / 4
+    assert abs(r["ece"] - expected_ece) < 1e-9
