@@ -154,11 +154,13 @@ def show_steps(result: Result) -> None:
     st.subheader("How your drawing became a 28×28 tensor")
     total = sum(s.seconds for s in result.steps) * 1000
     st.caption(f"{len(result.steps)} steps in {total:.2f} ms. Small images are enlarged, pixel for pixel.")
-    columns = st.columns(4)
-    for i, step in enumerate(result.steps):
-        with columns[i % 4]:
-            caption = f"{i + 1}. {step.name} — {step.caption} ({step.seconds * 1000:.2f} ms)"
-            st.image(for_display(step.image), caption=caption, width="stretch", clamp=True)
+    # One row of columns per four steps, so each row's square tiles line up whatever the captions' lengths.
+    for first in range(0, len(result.steps), 4):
+        for i, column in enumerate(st.columns(4), start=first):
+            if i < len(result.steps):
+                step = result.steps[i]
+                caption = f"{i + 1}. {step.name} — {step.caption} ({step.seconds * 1000:.2f} ms)"
+                column.image(for_display(step.image), caption=caption, width="stretch", clamp=True)
 
 
 # -- "Right?": saving the person's answer ------------------------------------------------------------

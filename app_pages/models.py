@@ -43,9 +43,9 @@ def per_class_chart(r: dict) -> alt.Chart:
     data = pd.DataFrame({"digit": [str(d) for d in range(10)],
                          "accuracy": [a if a is not None else 0 for a in r["per_class"]]})
     low = max(0.0, min(data["accuracy"]) - 0.02)
-    return alt.Chart(data, title="Accuracy per digit").mark_bar().encode(
-        x=alt.X("digit:N", title="digit"),
-        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[low, 1]), axis=alt.Axis(format="%")),
+    return alt.Chart(data, title="Accuracy per digit", height=300).mark_bar(clip=True).encode(
+        x=alt.X("digit:N", title="digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[low, 1], nice=False), axis=alt.Axis(format=".1%")),
         tooltip=["digit", alt.Tooltip("accuracy:Q", format=".2%")])
 
 
@@ -67,13 +67,13 @@ def confusion_chart(r: dict) -> alt.Chart:
 def reliability_chart(r: dict) -> alt.Chart:
     data = pd.DataFrame([{"confidence": (b["low"] + b["high"]) / 2, "accuracy": b["accuracy"], "n": b["n"],
                           "bin": f"{b['low']:.0%}–{b['high']:.0%}"} for b in r["reliability"] if b["n"]])
-    bars = alt.Chart(data).mark_bar(width=18).encode(
-        x=alt.X("confidence:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="calibrated confidence"),
+    bars = alt.Chart(data).mark_bar(width=18, clip=True).encode(
+        x=alt.X("confidence:Q", scale=alt.Scale(domain=[0, 1], nice=False), axis=alt.Axis(format="%"),
+                title="calibrated confidence"),
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy"),
         tooltip=["bin", "n", alt.Tooltip("accuracy:Q", format=".2%")])
     diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4], color="gray").encode(x="x", y="y")
-    return (bars + diagonal).properties(title=f"Reliability (ECE {r['ece']:.3f}): bars on the dashed line are calibrated",
-                                        height=300)
+    return (bars + diagonal).properties(title="Reliability: on the dashed line is calibrated", height=300)
 
 
 def error_gallery(r: dict, images, labels, probs, inputs) -> None:
@@ -139,7 +139,7 @@ if not sources:
     st.stop()
 which = st.radio("Digits", list(sources), horizontal=True, key="models_set")
 r, images, labels, probs, inputs, provenance = sources[which]
-st.caption(f"{name} on {which.lower()}: {provenance}.")
+st.caption(f"{name} on {which}: {provenance}.")
 a, b, c = st.columns(3)
 a.metric("Accuracy", f"{r['accuracy']:.2%}", border=True)
 b.metric("Digits", f"{r['n']:,}", border=True)

@@ -51,7 +51,7 @@ def test_uploaded_digit_is_predicted_with_every_step_shown(digit):
     assert list(top3["Digit"])[0] == digit and len(top3) == 3
     assert all(p.endswith("%") and p != "100.0%" for p in top3["Probability"])
     assert list(top3["Bar"]) == sorted(top3["Bar"], reverse=True)
-    # Tiles fill four columns row by row; the element tree lists them column by column.
+    # Tiles fill rows of four columns; the element tree may list them column by column.
     captions = sorted((c for image in at.image for c in image.captions if c[0].isdigit()),
                       key=lambda c: int(c.split(".")[0]))
     saliency = [c for image in at.image for c in image.captions if c.startswith("Evidence")]
