@@ -85,6 +85,10 @@ def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
     gray = S.to_grayscale(image)
     record("Grayscale", "Luminance; a transparent background is filled to contrast with the ink", gray)
 
+    gray, flattened = S.flatten_paper(gray)
+    if flattened:  # photos and scans on paper only: a canvas never gets this step
+        record("Paper flattened", f"Photo of paper: {flattened}", gray)
+
     img, inverted = S.normalize_polarity(gray, options.invert)
     polarity = "Inverted to white on black" if inverted else "Already white on black"
     record("Polarity", f"{polarity}; levels stretched so background is 0 and ink 255", img)

@@ -141,6 +141,59 @@ def border_level(gray: np.ndarray) -> float:
     return _median(border)
 
 
+#: A light border whose middle half spans more than this many levels is uneven light (a photo) and is flattened.
+UNEVEN_LEVELS = 16
+#: A ruling line runs across at least this share of the image, and paper has at least two of them.
+RULING_SPAN = 0.85
+RULING_DARKNESS = 20
+
+
+def _ruling_lines(ink: np.ndarray, horizontal: bool) -> np.ndarray:
+    """Mask of the ink runs spanning RULING_SPAN of the image along one axis, if there are two or more."""
+    h, w = ink.shape
+    length = max(3, int(RULING_SPAN * (w if horizontal else h)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    profile = lines.any(axis=1 if horizontal else 0)
+    starts = np.count_nonzero(profile[1:] & ~profile[:-1]) + int(profile[0])
+    return lines if starts >= 2 else np.zeros_like(lines)
+
+
+def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """For a photo or scan on paper: divide out uneven light and shadows, and erase ruled or squared lines.
+
+    Only light backgrounds are touched (paper; a canvas is left exactly as it
+    is). When the border, which is paper, varies by more than UNEVEN_LEVELS,
+    the paper's light is estimated by a morphological closing wider than any
+    stroke and divided out, so the paper comes out evenly white. Ruling
+    lines are ink running across nearly the whole image, at least two of them,
+    horizontal or vertical; they are painted over from their surroundings, so
+    a stroke that crossed a line stays whole (one lying right along a line
+    goes with it). Returns the image and what was done (None: nothing).
+    """
+    h, w = gray.shape
+    if border_level(gray) <= 127 or min(h, w) < 16:
+        return gray, None
+    done = []
+    img = gray
+    # Uneven light shows along the border, which is paper: a canvas's or a clean scan's border is flat.
+    ring = max(1, round(0.04 * min(h, w)))
+    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
+    low, high = np.percentile(border, [25, 75])  # a digit touching the edge stays out of the quartiles
+    if high - low > UNEVEN_LEVELS:
+        side = max(3, min(h, w) // 5) | 1
+        paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+        img = cv2.divide(gray, np.maximum(paper, 1), scale=255)
+        done.append("uneven light divided out")
+    # Faint is enough: shrunk to working size, a ruling line is a pale hairline, paler than any digit.
+    _, ink = cv2.threshold(cv2.bitwise_not(img), RULING_DARKNESS, 255, cv2.THRESH_BINARY)
+    lines = cv2.bitwise_or(_ruling_lines(ink, True), _ruling_lines(ink, False))
+    if lines.any():
+        img = cv2.inpaint(img, cv2.dilate(lines, np.ones((3, 3), np.uint8)), 2, cv2.INPAINT_TELEA)
+        done.append("ruling lines erased")
+    return img, (" and ".join(done) if done else None)
+
+
 def normalize_polarity(gray: np.ndarray, invert: str = "auto") -> tuple[np.ndarray, bool]:
     """Make the digit white on black and stretch levels so background is 0 and ink 255.
 
