@@ -27,10 +27,15 @@ def mnist_scores(arch: str, path: str, mtime_ns: int, data_dir: str) -> tuple[di
     return report(probs, labels), images, labels, probs
 
 
-def my_scores(arch: str, path: pathlib.Path, profile: str) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, list]:
-    """The same on the person's saved digits (not "not a digit"): the 28x28 that preprocess() made when saved."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def my_scores(arch: str, path: str, mtime_ns: int, profile: str, stamp: tuple) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, list]:
+    """The same on the person's saved digits (not "not a digit"): the 28x28 that preprocess() made when saved.
+
+    `stamp` (how many drawings, the labels' checksum) makes a new save or relabel score again.
+    """
     from preprocessing.decode import decode_image
 
+    path = pathlib.Path(path)
     drawings = [d for d in get_store().drawings(profile) if d.label != NOT_A_DIGIT]
     decoded = [decode_image(d.image28_png, f"drawing #{d.id}") for d in drawings]
     images = np.stack([x if x.ndim == 2 else x[..., 0] for x in decoded])
@@ -130,8 +135,11 @@ if "real_pen" in stored:
                                                 "(python -m model.report --store)")
 if profile.can_save:
     try:
-        if get_store().count(profile.name):
-            sources["My drawings"] = (*my_scores(arch, path, profile.name), "measured now")
+        saved = get_store().drawings(profile.name)
+        if saved:
+            stamp = (len(saved), hash(tuple((d.id, d.label) for d in saved)))
+            sources["My drawings"] = (*my_scores(arch, str(path), path.stat().st_mtime_ns, profile.name, stamp),
+                                      "measured now")
     except (StoreError, ValueError) as e:
         st.warning(f"Your drawings cannot be scored: {e}")
 if not sources:

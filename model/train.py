@@ -291,6 +291,16 @@ def main(argv: list[str] | None = None) -> None:
         "date": datetime.date.today().isoformat(),
         "torch": str(torch.__version__),
     }
+    # What the app's Models page shows on a machine without the data: measured now, kept with the weights.
+    from .predict import Predictor
+    from .report import probabilities_of, real_pen_set, report, standardized
+
+    scorer = Predictor(model, metadata)
+    metadata["reports"] = {"mnist_test": report(probabilities_of(scorer, standardized(test[0])), test[1]),
+                           "measured": metadata["date"], "command": metadata["command"]}
+    if pen_copies:
+        pen_x, pen_y = real_pen_set(args.pen_data)
+        metadata["reports"]["real_pen"] = report(probabilities_of(scorer, standardized(pen_x)), pen_y)
     save_weights(out, model, args.arch, metadata)
     print(
         f"saved {out}: epoch {best['epoch']}, val {best['val_accuracy']:.2%}, MNIST test {best['test_accuracy']:.2%}, "

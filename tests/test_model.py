@@ -344,6 +344,9 @@ def test_one_epoch_of_training_learns_synthetic_classes(tmp_path, capsys):
     assert (meta["pen_copies"], meta["pen_train_writers"], meta["pen_held_out_writers"]) == (2, 2, 1)
     assert set(meta["val_flagged_unsure"]) == {"mnist", "drawings", "pen", "scribbles"}
     assert set(meta["val_accuracy_by_set"]) == {"mnist", "drawings", "pen"}
+    reports = meta["reports"]  # for the Models page on a machine without the data
+    assert reports["mnist_test"]["n"] == 150 and abs(reports["mnist_test"]["accuracy"] - meta["mnist_test_accuracy"]) < 1e-9
+    assert reports["real_pen"]["n"] > 0 and len(reports["real_pen"]["confusion"]) == 10
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 6  # drawn sets are kept for the next run
     assert meta["command"].startswith("python -m model.train --arch mlp")
 
