@@ -2,11 +2,17 @@
 
     python -m model.evaluate --arch cnn --mnist DIR [--weights PATH] [--json]
     python -m model.evaluate --arch cnn --images DIR [--weights PATH] [--json]
+    python -m model.evaluate --arch cnn --numbers DIR [--weights PATH] [--json]
 
 --images reads DIR/<digit>/*.png|jpg|jpeg|bmp|webp and sends every image
 through the same preprocess() as the app, whatever its size or polarity.
 With --json the last line printed is one JSON object: accuracy, n,
 per_class, confusion (rows: true digit, columns: predicted), and failures.
+--numbers reads DIR/<the number>/*.png (DIR/2026/a.png is a drawing of 2026),
+each segmented into digits (model/number.py); its JSON has exact (share of
+whole numbers read right), digit_accuracy (digits right, where the count of
+digits was right), segmentation_errors (share with the wrong count of
+digits), n and failures.
 """
 
 from __future__ import annotations
@@ -85,6 +91,37 @@ def evaluate_images(predictor, root: pathlib.Path) -> dict:
     return result
 
 
+def number_folder(root: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
+    """(path, number) for every image under root/<number>/, sorted."""
+    return [(p, folder.name) for folder in sorted(root.iterdir()) if folder.is_dir() and folder.name.isdigit()
+            for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def evaluate_numbers(predictor, root: pathlib.Path) -> dict:
+    """Score `predictor` on root/<number>/ images of written numbers."""
+    from .number import read_number
+
+    exact = counted_right = digits_right = digits_counted = 0
+    failures = []
+    found = number_folder(root)
+    for path, truth in found:
+        try:
+            read = read_number(load_image(path), predictor).best_guess
+        except ValueError as e:
+            read = ""
+            failures.append({"path": str(path), "true": truth, "read": None, "error": str(e)})
+        exact += read == truth
+        if len(read) == len(truth):
+            counted_right += 1
+            digits_counted += len(truth)
+            digits_right += sum(a == b for a, b in zip(read, truth))
+        if read != truth and read:
+            failures.append({"path": str(path), "true": truth, "read": read})
+    n = len(found)
+    return {"exact": exact / n if n else 0.0, "digit_accuracy": digits_right / digits_counted if digits_counted else 0.0,
+            "segmentation_errors": (n - counted_right) / n if n else 0.0, "n": n, "failures": failures}
+
+
 def main(argv: list[str] | None = None) -> int:
     from .data import DataError, download, load_mnist
     from .predict import load_predictor
@@ -95,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--mnist", metavar="DIR", help="folder with the MNIST IDX files: score the test split")
     source.add_argument("--images", metavar="DIR", help="folder laid out DIR/<digit>/*.png|jpg")
+    source.add_argument("--numbers", metavar="DIR", help="folder laid out DIR/<the number>/*.png|jpg")
     parser.add_argument("--weights", help="default: weights/<arch>.pt")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
     parser.add_argument("--download", action="store_true", help="with --mnist: first fetch MNIST into DIR (needs internet)")
@@ -109,6 +147,16 @@ def main(argv: list[str] | None = None) -> int:
             images, labels = load_mnist(args.mnist, "test", verify=not args.no_verify)
             logits = logits_of(predictor.model, torch.from_numpy(images).float().div(255).unsqueeze(1))
             result = score(labels, logits.argmax(1).numpy())
+        elif args.numbers:
+            root = pathlib.Path(args.numbers)
+            if not root.is_dir() or not number_folder(root):
+                parser.error(f"no images found under {root}/<number>/ (expected e.g. {root}/2026/my_year.png)")
+            result = evaluate_numbers(predictor, root)
+            print(f"{args.arch.upper()}: {result['exact']:.2%} of {result['n']} numbers read exactly; digits "
+                  f"{result['digit_accuracy']:.2%}; wrong digit count {result['segmentation_errors']:.2%}")
+            if args.json:
+                print(json.dumps(result))
+            return 0
         else:
             root = pathlib.Path(args.images)
             if not image_folder(root):

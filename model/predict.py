@@ -1,6 +1,7 @@
 """Top-k predictions for a preprocessed tensor, and a CLI for image files.
 
     python -m model.predict IMAGE... [--arch cnn] [--weights PATH]
+    python -m model.predict --number IMAGE...     # a written number: the digits and each one's top-3
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
     parser.add_argument("--weights", help="default: weights/<arch>.pt")
     parser.add_argument("--top", type=int, default=3)
+    parser.add_argument("--number", action="store_true", help="each image is a written number of several digits")
     args = parser.parse_args(argv)
     try:
         predictor = load_predictor(args.arch, weights=args.weights)
@@ -78,6 +80,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     status = 0
+    if args.number:
+        from .number import read_number
+
+        for path in args.images:
+            try:
+                reading = read_number(load_image(pathlib.Path(path)), predictor)
+            except ValueError as e:
+                print(f"{path}: {e}")
+                status = 1
+                continue
+            print(f"{path}: {reading.number}" + ("" if reading.number == reading.best_guess else f" (best guess {reading.best_guess})"))
+            for i, d in enumerate(reading.digits, 1):
+                verdict = "not sure: " if d.unsure else ""
+                print(f"  digit {i}: {verdict}" + "  ".join(f"{g} ({p:.1%})" for g, p in d.ranked[: args.top]))
+        return status
     for path in args.images:
         try:
             ranked = predictor.predict(preprocess(load_image(pathlib.Path(path))).tensor)

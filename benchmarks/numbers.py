@@ -1,0 +1,129 @@
+"""Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
+
+    python benchmarks/numbers.py [--arch cnn] [--per-length 100] [--seed 0] [--save DIR] [--json]
+
+Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
+default $DIGILETS; writers training never saw) placed left to right on an
+840x280 canvas: a random digit height, random gaps from overlapping (-12% of
+the height) to wide (35%), one random slant for the whole number (up to 12
+degrees), and a random stroke width (3-24 px), drawn by the canvas's own pen
+(model/strokes.py), white on black as the app's canvas is. model.number's
+read_number() segments and reads it. Reported per length and overall: numbers
+read exactly, digits right (where the digit count was right), and
+segmentation errors (wrong count of digits). --save writes the drawings as
+DIR/<number>/<k>.png, the layout `python -m model.evaluate --numbers` reads.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+# This file's name is also the standard library's `numbers`, which torch imports: take this folder
+# off the import path before anything imports it.
+sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != pathlib.Path(__file__).resolve().parent]
+
+import argparse
+import collections
+import json
+import math
+
+import cv2
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from model.number import read_number  # noqa: E402
+from model.pen_data import PenDataError, default_pen_path, load_pen_digits, split_by_writer  # noqa: E402
+from model.strokes import draw_strokes  # noqa: E402
+
+WIDTH, HEIGHT = 840, 280
+
+
+def compose(digits, rng: np.random.Generator) -> np.ndarray:
+    """One canvas (white on black, HEIGHT x WIDTH) of the pen digits side by side."""
+    height = rng.uniform(0.45, 0.8) * HEIGHT
+    slant = math.tan(math.radians(rng.uniform(-12, 12)))
+    stroke = int(rng.integers(3, 25))
+    shapes = []
+    for d in digits:
+        points = np.concatenate(d.strokes)
+        lo, hi = points.min(0), points.max(0)
+        scale = 1 / max(hi[1] - lo[1], 1e-6)
+        shapes.append([(s - lo) * scale for s in d.strokes])  # unit height, x from 0
+    widths = [max(np.concatenate(s)[:, 0].max(), 0.15) for s in shapes]
+    gaps = rng.uniform(-0.12, 0.35, len(digits) - 1)
+    total = sum(widths) + gaps.sum() + abs(slant)
+    height = min(height, (WIDTH - 2 * stroke - 10) / total, HEIGHT - 2 * stroke - 10)
+    x = rng.uniform(stroke, WIDTH - total * height - stroke)
+    top = rng.uniform(stroke, HEIGHT - height - stroke)
+    placed = []
+    for shape, w, gap in zip(shapes, widths, list(gaps) + [0.0]):
+        for s in shape:
+            pts = s * height
+            pts[:, 0] += x + slant * (height - pts[:, 1]) + (abs(slant) * height if slant < 0 else 0)
+            pts[:, 1] += top
+            placed.append(pts)
+        x += (w + gap) * height
+    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from model import WeightsError, load_predictor
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", default="cnn", choices=["cnn", "mlp"])
+    parser.add_argument("--pen-data", default=default_pen_path())
+    parser.add_argument("--per-length", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", metavar="DIR")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        _, held = split_by_writer(load_pen_digits(args.pen_data))
+        predictor = load_predictor(args.arch)
+    except (PenDataError, WeightsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    by_writer = collections.defaultdict(lambda: collections.defaultdict(list))
+    for d in held:
+        by_writer[d.writer][d.label].append(d)
+    writers = sorted(by_writer)
+    rng = np.random.default_rng(args.seed)
+    rows = []
+    for length in range(2, 9):
+        for k in range(args.per_length):
+            mine = by_writer[writers[rng.integers(len(writers))]]
+            labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
+            digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
+            truth = "".join(map(str, labels))
+            canvas = compose(digits, rng)
+            if args.save:
+                folder = pathlib.Path(args.save) / truth
+                folder.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(folder / f"{length}-{k}.png"), canvas)
+            try:
+                read = read_number(canvas, predictor).best_guess
+            except ValueError:
+                read = ""
+            rows.append({"length": length, "truth": truth, "read": read})
+    summary = {}
+    for name, group in [("all", rows)] + [(str(n), [r for r in rows if r["length"] == n]) for n in range(2, 9)]:
+        counted = [r for r in group if len(r["read"]) == len(r["truth"])]
+        digits = sum(len(r["truth"]) for r in counted)
+        summary[name] = {
+            "n": len(group), "exact": sum(r["read"] == r["truth"] for r in group) / len(group),
+            "segmentation_errors": 1 - len(counted) / len(group),
+            "digit_accuracy": sum(a == b for r in counted for a, b in zip(r["read"], r["truth"])) / max(1, digits),
+        }
+        s = summary[name]
+        print(f"{name:>4} digits: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
+              f"wrong digit count {s['segmentation_errors']:.2%}")
+    if args.json:
+        print(json.dumps({"summary": summary, "examples_wrong": [r for r in rows if r["read"] != r["truth"]][:50]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

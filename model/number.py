@@ -1,0 +1,55 @@
+"""Read a whole written number: segment it, then each digit through preprocess() and the network.
+
+    reading = read_number(image, predictor)
+    reading.number            # "2026", with "?" for a digit the network is not sure of
+    reading.digits            # [(Digit, Result, ranked top-10, unsure), ...] left to right
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from preprocessing import Result, preprocess
+from preprocessing.segment import Digit, segment
+
+
+@dataclass(frozen=True)
+class ReadDigit:
+    box: Digit
+    result: Result
+    ranked: list[tuple[int, float]]
+    unsure: bool
+
+
+@dataclass(frozen=True)
+class Reading:
+    digits: list[ReadDigit]
+
+    @property
+    def number(self) -> str:
+        """The digits read, left to right; "?" where the network is not sure."""
+        return "".join("?" if d.unsure else str(d.ranked[0][0]) for d in self.digits)
+
+    @property
+    def best_guess(self) -> str:
+        """The top answer for every digit, sure or not."""
+        return "".join(str(d.ranked[0][0]) for d in self.digits)
+
+
+def read_number(image: np.ndarray, predictor) -> Reading:
+    """Segment `image` into digits (cuts of touching digits chosen by `predictor`'s confidence) and read each."""
+
+    def confidence(digit_image: np.ndarray) -> float:
+        try:
+            return predictor.predict(preprocess(digit_image).tensor)[0][1]
+        except ValueError:
+            return 0.0
+
+    digits = []
+    for box in segment(image, confidence):
+        result = preprocess(box.image)
+        ranked = predictor.predict(result.tensor)
+        digits.append(ReadDigit(box, result, ranked, predictor.is_unsure(ranked)))
+    return Reading(digits)
