@@ -241,11 +241,71 @@ def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | Non
         st.button(f"Retry saving ({len(st.session_state.unsaved)} kept)", on_click=retry_unsaved)
 
 
+NUMBER_CANVAS = (840, 280)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def read_number_cached(image: np.ndarray, arch: str, path: str, mtime_ns: int):
+    from model.number import read_number
+
+    return read_number(image, get_predictor(arch, pathlib.Path(path)))
+
+
+def number_area(models) -> None:
+    """Number mode: a wide canvas (or an upload), each digit boxed and read, the whole number on top."""
+    from preprocessing.segment import draw_boxes
+
+    source = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="source", label_visibility="collapsed")
+    if source == "Draw":
+        st.session_state.setdefault("canvas_id", 0)
+        canvas = st_canvas(stroke_width=int(st.session_state.get("stroke", 20)), stroke_color="#FFFFFF",
+                           background_color="#000000", update_streamlit=bool(st.session_state.get("realtime", True)),
+                           width=NUMBER_CANVAS[0], height=NUMBER_CANVAS[1], drawing_mode="freedraw",
+                           return_image_data=True, key=f"number-canvas-{st.session_state.canvas_id}")
+        if st.button("Clear the canvas"):
+            st.session_state.canvas_id += 1
+            st.rerun()
+        has_strokes = bool(canvas.json_data and canvas.json_data.get("objects"))
+        image = canvas.image_data if canvas.image_data is not None and has_strokes else None
+    else:
+        image = upload_input()
+    if image is None:
+        st.info("Write a number on the black strip…" if source == "Draw" else "Choose an image of a written number…")
+        return
+    arch, path = models[0]
+    try:
+        reading = read_number_cached(image, arch, str(path), path.stat().st_mtime_ns)
+    except EmptyDrawingError as e:
+        st.info(str(e))
+        return
+    except (ValueError, WeightsError, OSError) as e:
+        st.error(str(e))
+        return
+    unsure = [i + 1 for i, d in enumerate(reading.digits) if d.unsure]
+    st.metric("Number", reading.number, border=True,
+              help=f"{arch.upper()}; ? marks a digit it is not sure of (best guess {reading.best_guess}).")
+    if unsure:
+        st.warning(f"Not sure of digit {', '.join(map(str, unsure))}: the best guess is {reading.best_guess}.")
+    st.image(draw_boxes(image, [d.box for d in reading.digits]), width="stretch",
+             caption=f"{len(reading.digits)} digits found, boxed left to right")
+    for k, (d, column) in enumerate(zip(reading.digits, st.columns(max(1, len(reading.digits)))), 1):
+        with column:
+            st.image(for_display(d.result.image, 84), width="stretch",
+                     caption=f"{k}: " + ", ".join(f"{g} {percent(p)}" for g, p in d.ranked[:3]))
+    for k, d in enumerate(reading.digits, 1):
+        with st.expander(f"Steps of digit {k}"):
+            show_steps(d.result)
+
+
 @st.fragment
 def main_area() -> None:
     menu = model_menu(current_profile())
     choice = st.session_state.get("model", "CNN")
     models = menu.get(choice, menu["CNN"])
+    if st.segmented_control("Mode", ["Digit", "Number"], default="Digit", key="mode",
+                            label_visibility="collapsed") == "Number":
+        number_area(models)
+        return
     left, right = st.columns([1, 1], gap="large")
     with left:
         source = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="source", label_visibility="collapsed")

@@ -142,3 +142,13 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
     return digits
+
+
+def draw_boxes(image: np.ndarray, digits: list[Digit]) -> np.ndarray:
+    """The ink (as segment() saw it) in gray, with each digit's box in green and its number above: RGB uint8."""
+    ink = ink_image(image)
+    rgb = cv2.cvtColor((ink * 0.8).astype(np.uint8), cv2.COLOR_GRAY2RGB)
+    for k, d in enumerate(digits, 1):
+        cv2.rectangle(rgb, (d.x0, d.y0), (d.x1 - 1, d.y1 - 1), (0, 220, 0), 1)
+        cv2.putText(rgb, str(k), (d.x0 + 2, max(10, d.y0 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 220, 0), 1, cv2.LINE_AA)
+    return rgb

@@ -349,3 +349,18 @@ def test_models_page_with_mnist_measures_it_now():
     assert "measured now" in at.caption[0].value and at.metric[0].value == "99.54%"
     assert at.selectbox(key="error_cell").options[0].endswith(")")
     assert len([c for image in at.image for c in image.captions if c.startswith("true ")]) > 0
+
+
+def test_number_mode_reads_an_uploaded_number_digit_by_digit():
+    from test_numbers import number
+
+    at = start()
+    at.segmented_control(key="mode").set_value("Number").run()
+    assert not at.exception, at.exception
+    assert at.info[0].value == "Write a number on the black strip…"
+    at = upload(at, "year.png", png(255 - number("170", 30)))  # dark on light, like a photo of paper
+    assert [(m.label, m.value) for m in at.metric] == [("Number", "170")]
+    captions = [c for image in at.image for c in image.captions]
+    assert captions[0] == "3 digits found, boxed left to right"
+    assert [c.split(":")[0] for c in captions[1:4]] == ["1", "2", "3"] and captions[1].startswith("1: 1 ")
+    assert [e.label for e in at.expander] == ["Steps of digit 1", "Steps of digit 2", "Steps of digit 3"]

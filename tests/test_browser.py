@@ -176,3 +176,30 @@ def test_what_each_step_buys_in_a_real_browser(app_url, browser):
     page.get_by_text("Stroke-width normalisation").click()  # off: the 28x28 the network gets changes
     expect(switched).not_to_have_attribute("src", before, timeout=20_000)
     expect(page.get_by_text(re.compile(r"^With your switches: CNN says"))).to_be_visible()
+
+
+NUMBER = {  # "147" on the 840x280 number canvas, in its fractions
+    "1": [[(0.12, 0.2), (0.115, 0.8)]],
+    "4": [[(0.40, 0.2), (0.33, 0.6), (0.50, 0.6)], [(0.45, 0.35), (0.45, 0.85)]],
+    "7": [[(0.62, 0.2), (0.80, 0.2), (0.68, 0.85)]],
+}
+
+
+def test_write_a_three_digit_number_and_read_it_back(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(app_url)
+    page.locator("button").filter(has_text=re.compile(r"^Number$")).click()
+    expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
+    box = canvas_box(page)
+    assert box["width"] > 2.5 * box["height"]  # the wide canvas
+    strokes = [path for digit in "147" for path in NUMBER[digit]]
+    for path in strokes:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            for t in range(1, 11):
+                page.mouse.move(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
+        page.mouse.up()
+    expect(prediction(page)).to_have_text("147", timeout=20_000)
+    expect(page.get_by_text("3 digits found, boxed left to right")).to_be_visible()
