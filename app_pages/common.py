@@ -10,9 +10,14 @@ import streamlit as st
 
 from model import Predictor, load_predictor
 from model.weights import default_weights_dir
-from store import DrawingStore, default_db_path
+from store import NOT_A_DIGIT, DrawingStore, default_db_path
 
 ARCHS = ("cnn", "mlp")
+
+
+def label_text(label: int) -> str:
+    """A saved label as people read it."""
+    return "not a digit" if label == NOT_A_DIGIT else str(label)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.common import current_profile, get_predictor, get_store, model_menu, weights_info
+from app_pages.common import label_text, current_profile, get_predictor, get_store, model_menu, weights_info
 from model import WeightsError
 from model.saliency import METHOD, overlay, saliency_map
 from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess
@@ -164,9 +164,6 @@ def show_steps(result: Result) -> None:
 
 
 # -- "Right?": saving the person's answer ------------------------------------------------------------
-def label_text(label: int) -> str:
-    return "not a digit" if label == NOT_A_DIGIT else str(label)
-
 
 def _save(profile_name: str, drawing: NewDrawing) -> int | None:
     """Save, or keep the drawing in the session to retry and say why; the new id or None."""

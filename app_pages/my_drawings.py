@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import ARCHS, current_profile, get_predictor, get_store
+from app_pages.common import label_text, ARCHS, current_profile, get_predictor, get_store
 from model import WeightsError
 from model.finetune import MIN_DRAWINGS
 from model.jobs import FineTuneJob, fine_tune_command
@@ -13,9 +13,6 @@ from store.db import LABELS
 
 PAGE_SIZE = 24
 
-
-def label_text(label: int) -> str:
-    return "not a digit" if label == NOT_A_DIGIT else str(label)
 
 
 @st.cache_resource

@@ -43,7 +43,7 @@ from .augment import Augmentation, augment
 from .calibration import fit_temperature, unsure_threshold
 from .data import DataError, default_data_dir, load_mnist
 from .evaluate import logits_of
-from .weights import FORMAT, WeightsError, default_weights_dir, load_weights
+from .weights import WeightsError, default_weights_dir, load_weights, save_weights
 
 DEFAULT_STEPS = {"cnn": 200, "mlp": 200}
 DEFAULT_LR = {"cnn": 1e-3, "mlp": 5e-4}
@@ -291,23 +291,6 @@ def sha256_of(path: str | os.PathLike) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def save_atomically(path: str | os.PathLike, model: torch.nn.Module, arch: str, metadata: dict) -> None:
-    """save_weights() to a temporary file beside `path`, then rename: a reader never sees half a file."""
-    from .weights import _check_plain
-
-    _check_plain(metadata)
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    payload = {"format": FORMAT, "arch": arch, "config": getattr(model, "config", {}), "state_dict": state,
-               "metadata": dict(metadata)}
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
-        torch.save(payload, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(f.name, path)
-
-
 def run_in_background() -> None:
     """Give this process (and the threads torch starts later) only CPU time nobody else wants.
 
@@ -416,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"progress {fraction:.3f} {message}", flush=True)
 
         outcome = personalise(args.arch, images, labels, base, replay, seed=args.seed, steps=args.steps, progress=show)
-        save_atomically(out, outcome.model, args.arch, outcome.metadata)
+        save_weights(out, outcome.model, args.arch, outcome.metadata)
     except (FineTuneError, WeightsError, StoreError, DataError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         if args.json:

@@ -84,10 +84,9 @@ def real_pen_set(pen_path, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     from .data import DataError, default_data_dir, load_mnist
-    from .finetune import save_atomically
     from .pen_data import PenDataError, default_pen_path
     from .predict import load_predictor
-    from .weights import WeightsError, default_weights_dir, load_weights
+    from .weights import WeightsError, default_weights_dir, load_weights, save_weights
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], required=True)
@@ -112,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         model, metadata = load_weights(path, args.arch)
         metadata["reports"] = {**reports, "measured": datetime.date.today().isoformat(),
                                "command": f"python -m model.report --arch {args.arch} --store"}
-        save_atomically(path, model, args.arch, metadata)
+        save_weights(path, model, args.arch, metadata)
         print(f"stored in {path}")
     return 0
 

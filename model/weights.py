@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import tempfile
 
 import torch
 
@@ -50,14 +51,23 @@ def _check_plain(value, where="metadata"):
 
 
 def save_weights(path: str | os.PathLike, model: torch.nn.Module, arch: str, metadata: dict) -> None:
-    """Write `model`'s state dict with `metadata` (plain values only) to `path`."""
+    """Write `model`'s state dict with `metadata` (plain values only) to `path`.
+
+    Written to a temporary file beside `path`, then renamed over it: the app
+    may be loading the file meanwhile, and never sees half of one.
+    """
     _check_plain(metadata)
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     config = getattr(model, "config", {})
     _check_plain(config, "config")
-    torch.save({"format": FORMAT, "arch": arch, "config": config, "state_dict": state, "metadata": dict(metadata)}, path)
+    payload = {"format": FORMAT, "arch": arch, "config": config, "state_dict": state, "metadata": dict(metadata)}
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
+        torch.save(payload, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(f.name, path)
 
 
 def load_weights(path: str | os.PathLike, arch: str) -> tuple[torch.nn.Module, dict]:

@@ -77,15 +77,20 @@ def draw(page, digit: str, before_last_release=None) -> None:
     box = canvas_box(page)
     strokes = STROKES[digit]
     for k, path in enumerate(strokes):
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            for t in range(1, 11):
-                page.mouse.move(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
-        if before_last_release and k == len(strokes) - 1:
-            before_last_release()
-        page.mouse.up()
+        stroke(page, box, path, before_release=before_last_release if k == len(strokes) - 1 else None)
+
+
+def stroke(page, box: dict, path, before_release=None) -> None:
+    """One mouse stroke through `path` (fractions of the canvas `box`), in small steps as a hand moves."""
+    points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for t in range(1, 11):
+            page.mouse.move(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
+    if before_release:
+        before_release()
+    page.mouse.up()
 
 
 @pytest.fixture(scope="module")
@@ -192,14 +197,7 @@ def test_write_a_three_digit_number_and_read_it_back(app_url, browser):
     expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
     box = canvas_box(page)
     assert box["width"] > 2.5 * box["height"]  # the wide canvas
-    strokes = [path for digit in "147" for path in NUMBER[digit]]
-    for path in strokes:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            for t in range(1, 11):
-                page.mouse.move(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
-        page.mouse.up()
+    for path in (path for digit in "147" for path in NUMBER[digit]):
+        stroke(page, box, path)
     expect(prediction(page)).to_have_text("147", timeout=20_000)
     expect(page.get_by_text("3 digits found, boxed left to right")).to_be_visible()
