@@ -7,8 +7,8 @@ straight path between them. It is written here rather than taken from captum
 because it is one batched forward and backward pass, which needs no extra
 dependency and stays within a couple of milliseconds on a CPU core. Three
 steps: maps that correlate 0.96-0.98 with 64 steps' on clear digits, and a
-drawing answered and explained in 4.2 ms p50 on one core (8 steps: 0.99 but
-about 6 ms; benchmarks/latency.py). With a
+drawing answered and explained in 4.2 ms p50 on one core (4 steps: 5.3-6.2 ms,
+over budget; benchmarks/latency.py). With a
 black baseline only ink can carry credit: the map says which strokes made the
 answer, not which missing stroke would have changed it.
 """
