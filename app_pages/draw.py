@@ -242,10 +242,14 @@ NUMBER_CANVAS = (840, 280)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def read_number_cached(image: np.ndarray, arch: str, path: str, mtime_ns: int):
+def read_number_cached(image: np.ndarray, strokes: dict | None, arch: str, path: str, mtime_ns: int):
+    """The number read from `image`, its digits grouped by the canvas's `strokes` (json_data) when drawn."""
     from model.number import read_number
+    from preprocessing.canvas_strokes import strokes_from_json
 
-    return read_number(image, get_predictor(arch, pathlib.Path(path)))
+    points, width = strokes_from_json(strokes)
+    scale = image.shape[1] / NUMBER_CANVAS[0]  # the canvas's pixels may be finer than its CSS pixels
+    return read_number(image, get_predictor(arch, pathlib.Path(path)), [p * scale for p in points], width * scale)
 
 
 def number_area(models) -> None:
@@ -264,14 +268,15 @@ def number_area(models) -> None:
             st.rerun()
         has_strokes = bool(canvas.json_data and canvas.json_data.get("objects"))
         image = canvas.image_data if canvas.image_data is not None and has_strokes else None
+        strokes = canvas.json_data if image is not None else None
     else:
-        image = upload_input()
+        image, strokes = upload_input(), None
     if image is None:
         st.info("Write a number on the black strip…" if source == "Draw" else "Choose an image of a written number…")
         return
     arch, path = models[0]
     try:
-        reading = read_number_cached(image, arch, str(path), path.stat().st_mtime_ns)
+        reading = read_number_cached(image, strokes, arch, str(path), path.stat().st_mtime_ns)
     except EmptyDrawingError as e:
         st.info(str(e))
         return
@@ -284,7 +289,8 @@ def number_area(models) -> None:
     if unsure:
         st.warning(f"Not sure of digit {', '.join(map(str, unsure))}: the best guess is {reading.best_guess}.")
     st.image(draw_boxes(image, [d.box for d in reading.digits]), width="stretch",
-             caption=f"{len(reading.digits)} digits found, boxed left to right")
+             caption=f"{len(reading.digits)} digit{'' if len(reading.digits) == 1 else 's'} found "
+                     f"{'from your strokes' if strokes else 'in the image'}, boxed left to right")
     for k, (d, column) in enumerate(zip(reading.digits, st.columns(max(1, len(reading.digits)))), 1):
         with column:
             st.image(for_display(d.result.image, 84), width="stretch",

@@ -1,6 +1,6 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
-    python benchmarks/numbers.py [--arch cnn] [--per-length 100] [--seed 0] [--save DIR] [--json]
+    python benchmarks/numbers.py [--arch cnn] [--per-length 100] [--input both] [--seed 0] [--save DIR] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -8,9 +8,13 @@ default $DIGILETS; writers training never saw) placed left to right on an
 the height) to wide (35%), one random slant for the whole number (up to 12
 degrees), and a random stroke width (3-24 px), drawn by the canvas's own pen
 (model/strokes.py), white on black as the app's canvas is. model.number's
-read_number() segments and reads it. Reported per length and overall: numbers
-read exactly, digits right (where the digit count was right), and
-segmentation errors (wrong count of digits). --save writes the drawings as
+read_number() segments and reads it twice: from the strokes in the order
+they were written, as the app's canvas gives them, and from the image alone,
+as an upload of the same drawing. Reported per input, per length and overall:
+numbers read exactly, digits right (where the digit count was right),
+segmentation errors (wrong count of digits), and milliseconds per number;
+and the same over the numbers by writers whose DigiLeTs recordings are all
+complete (the others' include damaged digits: a 6 that is only its top arc). --save writes the drawings as
 DIR/<number>/<k>.png, the layout `python -m model.evaluate --numbers` reads.
 """
 
@@ -27,6 +31,7 @@ import argparse
 import collections
 import json
 import math
+import time
 
 import cv2
 import numpy as np
@@ -41,8 +46,9 @@ from model.strokes import draw_strokes  # noqa: E402
 WIDTH, HEIGHT = 840, 280
 
 
-def compose(digits, rng: np.random.Generator) -> np.ndarray:
-    """One canvas (white on black, HEIGHT x WIDTH) of the pen digits side by side."""
+def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """One canvas (white on black, HEIGHT x WIDTH) of the pen digits side by side, its strokes in
+    the order written (canvas pixels) and the pen width."""
     height = rng.uniform(0.45, 0.8) * HEIGHT
     slant = math.tan(math.radians(rng.uniform(-12, 12)))
     stroke = int(rng.integers(3, 25))
@@ -66,7 +72,7 @@ def compose(digits, rng: np.random.Generator) -> np.ndarray:
             pts[:, 1] += top
             placed.append(pts)
         x += (w + gap) * height
-    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH))
+    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH)), placed, stroke
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-length", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", metavar="DIR")
+    parser.add_argument("--input", choices=["strokes", "image", "both"], default="both",
+                        help="read from the strokes (as the canvas gives them), the image alone, or both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    inputs = ["strokes", "image"] if args.input == "both" else [args.input]
     try:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         predictor = load_predictor(args.arch)
@@ -94,34 +103,50 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for length in range(2, 9):
         for k in range(args.per_length):
-            mine = by_writer[writers[rng.integers(len(writers))]]
+            writer = writers[rng.integers(len(writers))]
+            mine = by_writer[writer]
             labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
             digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
             truth = "".join(map(str, labels))
-            canvas = compose(digits, rng)
+            canvas, strokes, width = compose(digits, rng)
             if args.save:
                 folder = pathlib.Path(args.save) / truth
                 folder.mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(folder / f"{length}-{k}.png"), canvas)
-            try:
-                read = read_number(canvas, predictor).best_guess
-            except ValueError:
-                read = ""
-            rows.append({"length": length, "truth": truth, "read": read})
+            for source in inputs:
+                start = time.perf_counter()
+                try:
+                    if source == "strokes":
+                        read = read_number(canvas, predictor, strokes, width).best_guess
+                    else:
+                        read = read_number(canvas, predictor).best_guess
+                except ValueError:
+                    read = ""
+                rows.append({"input": source, "length": length, "truth": truth, "read": read,
+                             "complete": digits[0].recording == "complete",
+                             "ms": 1000 * (time.perf_counter() - start)})
     summary = {}
-    for name, group in [("all", rows)] + [(str(n), [r for r in rows if r["length"] == n]) for n in range(2, 9)]:
-        counted = [r for r in group if len(r["read"]) == len(r["truth"])]
-        digits = sum(len(r["truth"]) for r in counted)
-        summary[name] = {
-            "n": len(group), "exact": sum(r["read"] == r["truth"] for r in group) / len(group),
-            "segmentation_errors": 1 - len(counted) / len(group),
-            "digit_accuracy": sum(a == b for r in counted for a, b in zip(r["read"], r["truth"])) / max(1, digits),
-        }
-        s = summary[name]
-        print(f"{name:>4} digits: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
-              f"wrong digit count {s['segmentation_errors']:.2%}")
+    for source in inputs:
+        mine = [r for r in rows if r["input"] == source]
+        summary[source] = {}
+        print(f"{source} ({'the canvas: strokes in the order drawn' if source == 'strokes' else 'the image alone, as an upload'}):")
+        for name, group in ([("all", mine)] + [(str(n), [r for r in mine if r["length"] == n]) for n in range(2, 9)]
+                            + [("complete", [r for r in mine if r["complete"]])]):
+            counted = [r for r in group if len(r["read"]) == len(r["truth"])]
+            digits = sum(len(r["truth"]) for r in counted)
+            ms = np.array([r["ms"] for r in group])
+            summary[source][name] = s = {
+                "n": len(group), "exact": sum(r["read"] == r["truth"] for r in group) / len(group),
+                "segmentation_errors": 1 - len(counted) / len(group),
+                "digit_accuracy": sum(a == b for r in counted for a, b in zip(r["read"], r["truth"])) / max(1, digits),
+                "ms_p50": float(np.median(ms)), "ms_max": float(ms.max()),
+            }
+            label = "writers whose recordings are all complete" if name == "complete" else f"{name:>4} digits"
+            print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
+                  f"wrong digit count {s['segmentation_errors']:.2%}, read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")
     if args.json:
-        print(json.dumps({"summary": summary, "examples_wrong": [r for r in rows if r["read"] != r["truth"]][:50]}))
+        wrong = [{k: r[k] for k in ("input", "truth", "read")} for r in rows if r["read"] != r["truth"]]
+        print(json.dumps({"summary": summary, "examples_wrong": wrong[:50]}))
     return 0
 
 

@@ -1,6 +1,7 @@
 """Read a whole written number: segment it, then each digit through preprocess() and the network.
 
-    reading = read_number(image, predictor)
+    reading = read_number(image, predictor)                  # an image alone: an upload
+    reading = read_number(image, predictor, strokes, width)  # the canvas: its strokes group the digits
     reading.number            # "2026", with "?" for a digit the network is not sure of
     reading.digits            # [(Digit, Result, ranked top-10, unsure), ...] left to right
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from preprocessing import Result, preprocess
-from preprocessing.segment import Digit, segment
+from preprocessing.segment import Digit, segment, segment_strokes
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class Reading:
         return "".join(str(d.ranked[0][0]) for d in self.digits)
 
 
-def read_number(image: np.ndarray, predictor) -> Reading:
-    """Segment `image` into digits (cuts of touching digits chosen by `predictor`'s confidence) and read each."""
+def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0) -> Reading:
+    """Segment `image` into digits (by its `strokes` when given, see preprocessing.segment; where
+    that is ambiguous, as `predictor` is surest) and read each."""
 
     def confidence(digit_image: np.ndarray) -> float:
         try:
@@ -48,7 +50,8 @@ def read_number(image: np.ndarray, predictor) -> Reading:
             return 0.0
 
     digits = []
-    for box in segment(image, confidence):
+    boxes = segment_strokes(image, strokes, width, confidence) if strokes else segment(image, confidence)
+    for box in boxes:
         result = preprocess(box.image)
         ranked = predictor.predict(result.tensor)
         digits.append(ReadDigit(box, result, ranked, predictor.is_unsure(ranked)))

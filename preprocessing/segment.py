@@ -1,6 +1,10 @@
-"""Cut a written number into its digits, left to right, from the image alone.
+"""Cut a written number into its digits, left to right: from the image, or from the pen's strokes.
 
-    digits = segment(image, score)   # [Digit(x0, x1, image), ...]; each image goes through preprocess()
+    digits = segment(image, score)                            # the image alone (an upload, a photo)
+    digits = segment_strokes(image, strokes, width, score)    # the canvas: its strokes say more
+    # [Digit(x0, x1, y0, y1, image), ...]; each image goes through preprocess()
+
+From the image:
 
 Ink is found as preprocess() finds it (grayscale, polarity, levels). Its
 8-connected pieces are grouped by horizontal overlap, so a 4 or a 7 drawn in
@@ -10,6 +14,19 @@ column near where a boundary is likely; `score(image) -> confidence` (the
 network's top probability, say) picks the cut the networks are most sure of. Each digit's
 image holds only its own pieces' ink, so a neighbour reaching over it does
 not leak in.
+
+From the strokes (segment_strokes): people write a number digit after digit,
+so each digit is a run of consecutive strokes, and digits that overlap or
+touch are told apart by when they were written, which the image cannot know.
+Every way of cutting the strokes into runs (of up to MAX_STROKES_PER_DIGIT)
+is weighed at once by dynamic programming: the sum over the runs of the log
+of `score` on the run's ink, plus two priors. Cutting off a stroke whose
+middle lies well inside the digit before it (a 7's crossbar, a 4's stem, the
+slash of a zero) costs INSIDE_SPLIT_LOG, and a run wider than WIDE_ASPECT
+times the number's height costs WIDE_LOG per unit (two overlapping digits
+read as one wide one). Strokes apart by a clear gap are never one digit
+(two 1s). A stroke added later inside an earlier digit (a crossbar put in at
+the end) joins that digit, and specks are dropped as from the image.
 """
 
 from __future__ import annotations
@@ -30,6 +47,19 @@ FORCE_SPLIT_ASPECT = 1.1
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
 MAX_DIGITS = 12
+#: A stroke whose middle lies further than this share of a digit's width from both its sides is part of it.
+INSIDE = 0.25
+#: Strokes further apart than this share of the number's height are never one digit.
+STROKE_GAP = 0.12
+MAX_STROKES_PER_DIGIT = 6
+#: Splitting a stroke off the digit it lies inside costs this (log) share of belief...
+INSIDE_SPLIT_LOG = float(np.log(0.05))
+#: ...and a digit wider than WIDE_ASPECT times the number's height this much per unit of aspect
+#: (few digits are that wide: two that overlap are).
+WIDE_ASPECT = 0.9
+WIDE_LOG = -10.0
+#: More strokes than this and the image alone is used (the search grows with the strokes).
+MAX_STROKES = 120
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,124 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
     return digits
+
+
+def _stroke_masks(img: np.ndarray, strokes, width: float) -> list[np.ndarray]:
+    """For each stroke, the pixels of `img`'s ink it drew (a boolean image each; empty for a stroke off the ink)."""
+    threshold = S.ink_threshold(img) / 2
+    pen = int(round(max(1.0, width) + 3))  # a little wider than the pen: its anti-aliased edge is its ink too
+    ink = img > threshold
+    masks = []
+    for points in strokes:
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(points) == 1:
+            points = points[[0, 0]]
+        m = np.zeros(img.shape, np.uint8)
+        cv2.polylines(m, [np.round(points * 16).astype(np.int32)], False, 1, pen, cv2.LINE_8, 4)
+        masks.append(m.astype(bool) & ink)
+    return masks
+
+
+def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
+    """Whether a stroke spanning columns `span` lies within the digit spanning `outer` (see INSIDE)."""
+    (a0, a1), (b0, b1) = span, outer
+    middle, w = (a0 + a1) / 2, b1 - b0
+    overlap = min(a1, b1) - max(a0, b0)
+    return b0 + INSIDE * w < middle < b1 - INSIDE * w and overlap >= 0.8 * max(1, a1 - a0)
+
+
+def _joined(spans: list[tuple[int, int]], gap: float) -> bool:
+    """Whether strokes spanning these columns make one horizontal run, no gap wider than `gap`."""
+    spans = sorted(spans)
+    reach = spans[0][1]
+    for a0, a1 in spans[1:]:
+        if a0 - reach > gap:
+            return False
+        reach = max(reach, a1)
+    return True
+
+
+def _span(spans: list[tuple[int, int]]) -> tuple[int, int]:
+    return min(a for a, _ in spans), max(b for _, b in spans)
+
+
+def segment_strokes(image: np.ndarray, strokes, width: float, score=None) -> list[Digit]:
+    """The digits of a number drawn on the canvas, from its strokes in drawing order (see the module docstring).
+
+    `strokes` are (n, 2) arrays of x, y in `image`'s pixels, as
+    canvas_strokes.strokes_from_json() reads them; `width` is the pen's.
+    Without strokes that hit the ink (or with very many) the image alone
+    decides, as segment() does. Raises as segment() does.
+    """
+    img = ink_image(image)
+    scale = img.shape[0] / np.asarray(image).shape[0]  # ink_image() shrinks a tall image
+    masks = _stroke_masks(img, [np.asarray(s, dtype=np.float64) * scale for s in strokes], width * scale)
+    areas = [int(m.sum()) for m in masks]
+    masks = [m for m, a in zip(masks, areas) if a and a >= SPECK * max(areas)]  # specks, as segment() drops them
+    if not masks or len(masks) > MAX_STROKES:
+        return segment(image, score)
+    spans = []
+    for m in masks:
+        cols = np.flatnonzero(m.any(0))
+        spans.append((int(cols[0]), int(cols[-1]) + 1))
+    rows = np.flatnonzero(np.logical_or.reduce(masks).any(1))
+    height = rows[-1] + 1 - rows[0]
+    gap = STROKE_GAP * height
+    n = len(masks)
+
+    conf: dict[tuple[int, int], float] = {}
+
+    def log_conf(i: int, j: int) -> float:
+        """log score of strokes i..j-1 as one digit; -inf when they cannot be one."""
+        if (i, j) not in conf:
+            if not _joined(spans[i:j], gap):
+                conf[i, j] = -np.inf
+            else:
+                x0, x1 = _span(spans[i:j])
+                wide = WIDE_LOG * max(0.0, (x1 - x0) / height - WIDE_ASPECT)
+                if score is None:
+                    conf[i, j] = wide - 1e-3  # no network: fewer, larger digits
+                else:
+                    digit = _crop(img, np.logical_or.reduce(masks[i:j]))
+                    conf[i, j] = wide + float(np.log(max(score(digit.image), 1e-12)))
+        return conf[i, j]
+
+    # best[i, j]: the best total over strokes 0..j-1 whose last digit is strokes i..j-1; back[i, j] its previous start.
+    best: dict[tuple[int, int], float] = {}
+    back: dict[tuple[int, int], int | None] = {}
+    for j in range(1, n + 1):
+        for i in range(max(0, j - MAX_STROKES_PER_DIGIT), j):
+            here = log_conf(i, j)
+            if here == -np.inf:
+                continue
+            if i == 0:
+                best[i, j], back[i, j] = here, None
+                continue
+            run = _span(spans[i:j])
+            options = [(best[h, i] + (INSIDE_SPLIT_LOG if _inside(spans[i], _span(spans[h:i])) or _inside(spans[i - 1], run) else 0.0), h)
+                       for h in range(max(0, i - MAX_STROKES_PER_DIGIT), i) if (h, i) in best]
+            if options:
+                total, h = max(options)
+                best[i, j], back[i, j] = total + here, h
+    ends = [(best[i, n], i) for i in range(max(0, n - MAX_STROKES_PER_DIGIT), n) if (i, n) in best]
+    if not ends:
+        return segment(image, score)  # a pile of strokes over one place: the image decides
+    runs, j, i = [], n, max(ends)[1]
+    while i is not None:
+        runs.append(list(range(i, j)))
+        j, i = i, back[i, j]
+    # A stroke put in later, inside an earlier digit (a crossbar, a slash), joins that digit.
+    groups: list[list[int]] = []
+    for run in sorted(runs):
+        home = next((g for g in groups if _inside(_span([spans[k] for k in run]), _span([spans[k] for k in g]))), None)
+        if home is not None:
+            home.extend(run)
+        else:
+            groups.append(run)
+    groups.sort(key=lambda g: sum(_span([spans[k] for k in g])))
+    if len(groups) > MAX_DIGITS:
+        raise ValueError(f"This looks like {len(groups)} pieces; write a number of at most {MAX_DIGITS} digits.")
+    return [_crop(img, np.logical_or.reduce([masks[k] for k in g])) for g in groups]
 
 
 def draw_boxes(image: np.ndarray, digits: list[Digit]) -> np.ndarray:

@@ -361,6 +361,6 @@ def test_number_mode_reads_an_uploaded_number_digit_by_digit():
     at = upload(at, "year.png", png(255 - number("170", 30)))  # dark on light, like a photo of paper
     assert [(m.label, m.value) for m in at.metric] == [("Number", "170")]
     captions = [c for image in at.image for c in image.captions]
-    assert captions[0] == "3 digits found, boxed left to right"
+    assert captions[0] == "3 digits found in the image, boxed left to right"
     assert [c.split(":")[0] for c in captions[1:4]] == ["1", "2", "3"] and captions[1].startswith("1: 1 ")
     assert [e.label for e in at.expander] == ["Steps of digit 1", "Steps of digit 2", "Steps of digit 3"]

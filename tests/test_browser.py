@@ -5,6 +5,7 @@ Skipped where Chromium is not installed, except under CI (CI=true), where
 """
 
 import json
+import math
 import os
 import re
 import shutil
@@ -188,6 +189,9 @@ NUMBER = {  # "147" on the 840x280 number canvas, in its fractions
     "4": [[(0.40, 0.2), (0.33, 0.6), (0.50, 0.6)], [(0.45, 0.35), (0.45, 0.85)]],
     "7": [[(0.62, 0.2), (0.80, 0.2), (0.68, 0.85)]],
 }
+# "10" with the 1 drawn through the 0's side: one blob of ink, two digits by the order of the strokes.
+OVERLAPPING_10 = [[(0.30, 0.15), (0.30, 0.85)],
+                  [(0.36 + 0.07 * math.sin(t), 0.5 - 0.32 * math.cos(t)) for t in [k * math.pi / 10 for k in range(21)]]]
 
 
 def test_write_a_three_digit_number_and_read_it_back(app_url, browser):
@@ -200,4 +204,10 @@ def test_write_a_three_digit_number_and_read_it_back(app_url, browser):
     for path in (path for digit in "147" for path in NUMBER[digit]):
         stroke(page, box, path)
     expect(prediction(page)).to_have_text("147", timeout=20_000)
-    expect(page.get_by_text("3 digits found, boxed left to right")).to_be_visible()
+    expect(page.get_by_text("3 digits found from your strokes, boxed left to right")).to_be_visible()
+    page.get_by_role("button", name="Clear the canvas").click()
+    expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
+    box = canvas_box(page)
+    for path in OVERLAPPING_10:
+        stroke(page, box, path)
+    expect(prediction(page)).to_have_text("10", timeout=20_000)

@@ -10,7 +10,8 @@ from conftest import ROOT, draw_digit
 from model.number import read_number
 from model.predict import load_predictor
 from preprocessing import EmptyDrawingError
-from preprocessing.segment import segment
+from preprocessing.canvas_strokes import strokes_from_json
+from preprocessing.segment import segment, segment_strokes
 
 
 def number(digits: str, gap: int = 30, stroke: int = 14) -> np.ndarray:
@@ -93,3 +94,84 @@ def test_cli_evaluate_numbers_reports_exact_digits_and_segmentation(tmp_path, ca
     assert result["n"] == 4 and result["exact"] == 0.75 and result["segmentation_errors"] == 0.25
     assert result["digit_accuracy"] == 1.0
     assert result["failures"] == [{"path": str(tmp_path / "17" / "b.png"), "true": "17", "read": "1"}]
+
+
+# --- From the canvas's strokes -------------------------------------------------------------
+
+def fabric_path(points) -> list:
+    """A freedraw path as fabric.js' PencilBrush saves it: M, a Q per point to the next midpoint, L."""
+    p = [tuple(map(float, q)) for q in points]
+    commands = [["M", p[0][0] - 0.02, p[0][1]]]
+    for a, b in zip(p, p[1:]):
+        commands.append(["Q", a[0], a[1], (a[0] + b[0]) / 2, (a[1] + b[1]) / 2])
+    commands.append(["L", p[-1][0] + 0.02, p[-1][1]])
+    return commands
+
+
+def ellipse(cx, cy, rx, ry, start=-90, turn=360, n=40) -> np.ndarray:
+    t = np.radians(np.linspace(start, start + turn, n))
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], 1)
+
+
+def line(a, b, n=12) -> np.ndarray:
+    return np.linspace(a, b, n)
+
+
+def canvas(strokes, width=14, shape=(280, 840)) -> np.ndarray:
+    from model.strokes import draw_strokes
+
+    return draw_strokes(strokes, width, shape=shape)
+
+
+def test_strokes_are_read_back_from_the_canvas_json_in_the_order_drawn():
+    first, second = line((100, 40), (100, 240)), ellipse(300, 140, 60, 100)
+    data = {"version": "4.4.0", "objects": [
+        {"type": "path", "strokeWidth": 14, "path": fabric_path(first)},
+        {"type": "rect", "left": 3},  # another tool's shape
+        {"type": "path", "strokeWidth": 20, "path": fabric_path(second)},
+        {"type": "path", "path": [["M", 1, float("nan")], ["L", 2, 3]]},  # damaged
+        {"type": "path", "path": [["M", True, 2]]}, {"type": "path", "path": "M 1 2"}, "junk",
+    ]}
+    strokes, width = strokes_from_json(data)
+    assert width == 20 and len(strokes) == 2
+    np.testing.assert_allclose(strokes[0], first, atol=0.05)
+    np.testing.assert_allclose(strokes[1], second, atol=0.05)
+    assert strokes_from_json(None) == ([], 0.0) and strokes_from_json({"objects": "x"}) == ([], 0.0)
+
+
+def test_overlapping_digits_are_told_apart_by_the_order_they_were_written(cnn):
+    one, zero = line((110, 40), (110, 240)), ellipse(160, 140, 60, 100)  # the 1 runs through the 0's side
+    img = canvas([one, zero])
+    assert len(segment(img)) == 1  # the image alone sees one blob
+    reading = read_number(img, cnn, [one, zero], 14)
+    assert reading.number == "10"
+    assert reading.digits[0].box.x1 < 130 < reading.digits[1].box.x1
+
+
+def test_a_digit_of_several_strokes_stays_whole_even_when_finished_later(cnn):
+    four = [np.array([(140, 40), (70, 170), (200, 170)]), line((160, 80), (160, 250))]
+    seven = [np.array([(330, 50), (450, 50), (380, 250)])]
+    one = [line((560, 45), (555, 250))]
+    crossbar = [line((360, 150), (440, 150))]  # the 7's crossbar, put in after the 1
+    strokes = four + seven + one + crossbar
+    found = segment_strokes(canvas(strokes), strokes, 14, None)
+    assert len(found) == 3 and found[1].x0 < 340 and found[1].x1 > 440
+    assert read_number(canvas(strokes), cnn, strokes, 14).number == "471"
+
+
+def test_a_slashed_zero_is_one_digit(cnn):
+    strokes = [ellipse(200, 140, 55, 100), line((150, 230), (250, 50))]
+    assert read_number(canvas(strokes), cnn, strokes, 14).number == "0"
+
+
+def test_strokes_apart_are_never_one_digit_and_specks_are_dropped():
+    ones = [line((100, 40), (100, 240)), line((160, 40), (160, 240)), np.array([(400.0, 140.0)])]  # two 1s and a dot
+    assert len(segment_strokes(canvas(ones, width=20), ones, 3, None)) == 2
+
+
+def test_strokes_off_the_ink_leave_it_to_the_image_and_a_tall_image_keeps_its_strokes(cnn):
+    img = number("17", 40)
+    assert len(segment_strokes(img, [line((5000, 5), (5100, 5))], 14, None)) == 2
+    big = cv2.resize(canvas([line((110, 40), (110, 240)), ellipse(160, 140, 60, 100)]), (1680, 560))
+    strokes = [line((220, 80), (220, 480)), ellipse(320, 280, 120, 200)]  # the same, in the big image's pixels
+    assert read_number(big, cnn, strokes, 28).number == "10"
