@@ -239,16 +239,23 @@ def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | Non
 
 
 NUMBER_CANVAS = (840, 280)
+PHONE_NUMBER_CANVAS = (320, 128)  # the width of the narrowest common phones, less the page's margins
+
+
+def number_canvas_size() -> tuple[int, int]:
+    """The number canvas: 840x280 on a computer, the phone's width on a phone (its browser says "Mobi")."""
+    agent = st.context.headers.get("User-Agent", "") if st.context.headers else ""
+    return PHONE_NUMBER_CANVAS if "Mobi" in agent else NUMBER_CANVAS
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def read_number_cached(image: np.ndarray, strokes: dict | None, arch: str, path: str, mtime_ns: int):
+def read_number_cached(image: np.ndarray, strokes: dict | None, canvas_width: int, arch: str, path: str, mtime_ns: int):
     """The number read from `image`, its digits grouped by the canvas's `strokes` (json_data) when drawn."""
     from model.number import read_number
     from preprocessing.canvas_strokes import strokes_from_json
 
     points, width = strokes_from_json(strokes)
-    scale = image.shape[1] / NUMBER_CANVAS[0]  # the canvas's pixels may be finer than its CSS pixels
+    scale = image.shape[1] / canvas_width  # the canvas's pixels may be finer than its CSS pixels
     return read_number(image, get_predictor(arch, pathlib.Path(path)), [p * scale for p in points], width * scale)
 
 
@@ -257,11 +264,12 @@ def number_area(models) -> None:
     from preprocessing.segment import draw_boxes
 
     source = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="source", label_visibility="collapsed")
+    canvas_size = number_canvas_size()
     if source == "Draw":
         st.session_state.setdefault("canvas_id", 0)
         canvas = st_canvas(stroke_width=int(st.session_state.get("stroke", 20)), stroke_color="#FFFFFF",
                            background_color="#000000", update_streamlit=bool(st.session_state.get("realtime", True)),
-                           width=NUMBER_CANVAS[0], height=NUMBER_CANVAS[1], drawing_mode="freedraw",
+                           width=canvas_size[0], height=canvas_size[1], drawing_mode="freedraw",
                            return_image_data=True, key=f"number-canvas-{st.session_state.canvas_id}")
         if st.button("Clear the canvas"):
             st.session_state.canvas_id += 1
@@ -276,7 +284,7 @@ def number_area(models) -> None:
         return
     arch, path = models[0]
     try:
-        reading = read_number_cached(image, strokes, arch, str(path), path.stat().st_mtime_ns)
+        reading = read_number_cached(image, strokes, canvas_size[0], arch, str(path), path.stat().st_mtime_ns)
     except EmptyDrawingError as e:
         st.info(str(e))
         return

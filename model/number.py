@@ -43,11 +43,11 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0) 
     """Segment `image` into digits (by its `strokes` when given, see preprocessing.segment; where
     that is ambiguous, as `predictor` is surest) and read each."""
 
-    def confidence(digit_image: np.ndarray) -> float:
+    def confidence(digit_image: np.ndarray) -> tuple[int, float]:
         try:
-            return predictor.predict(preprocess(digit_image).tensor)[0][1]
+            return predictor.predict(preprocess(digit_image).tensor)[0]
         except ValueError:
-            return 0.0
+            return -1, 0.0
 
     digits = []
     boxes = segment_strokes(image, strokes, width, confidence) if strokes else segment(image, confidence)

@@ -4,29 +4,36 @@
     digits = segment_strokes(image, strokes, width, score)    # the canvas: its strokes say more
     # [Digit(x0, x1, y0, y1, image), ...]; each image goes through preprocess()
 
-From the image:
+`score(image) -> (digit, probability)` is the network's top answer for one
+candidate digit's ink (model.number passes the predictor's); without it the
+fewest digits the geometry allows are taken.
 
-Ink is found as preprocess() finds it (grayscale, polarity, levels). Its
-8-connected pieces are grouped by horizontal overlap, so a 4 or a 7 drawn in
-two strokes, or a 5's flag, stays one digit, and specks are dropped. A group
-much wider than a digit is tall is taken for touching digits and cut at a
-column near where a boundary is likely; `score(image) -> confidence` (the
-network's top probability, say) picks the cut the networks are most sure of. Each digit's
+From the image: ink is found as preprocess() finds it (grayscale, polarity,
+levels). Its 8-connected pieces are grouped by horizontal overlap, so a 4 or
+a 7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
+dropped. A group much wider than a digit is tall (TOUCHING_ASPECT) is taken
+for touching digits and cut at columns near where boundaries are likely,
+keeping the cut whose pieces the network is surest of (the geometric mean
+of `score`), at most SCORE_BUDGET questions to it per number. Each digit's
 image holds only its own pieces' ink, so a neighbour reaching over it does
 not leak in.
 
-From the strokes (segment_strokes): people write a number digit after digit,
-so each digit is a run of consecutive strokes, and digits that overlap or
-touch are told apart by when they were written, which the image cannot know.
-Every way of cutting the strokes into runs (of up to MAX_STROKES_PER_DIGIT)
-is weighed at once by dynamic programming: the sum over the runs of the log
-of `score` on the run's ink, plus two priors. Cutting off a stroke whose
-middle lies well inside the digit before it (a 7's crossbar, a 4's stem, the
-slash of a zero) costs INSIDE_SPLIT_LOG, and a run wider than WIDE_ASPECT
-times the number's height costs WIDE_LOG per unit (two overlapping digits
-read as one wide one). Strokes apart by a clear gap are never one digit
-(two 1s). A stroke added later inside an earlier digit (a crossbar put in at
-the end) joins that digit, and specks are dropped as from the image.
+From the canvas's strokes: people write a number digit after digit, so a
+digit is a run of consecutive strokes, and digits that overlap or touch are
+told apart by when they were written, which the image cannot know. Every
+way of cutting the strokes into runs (of up to MAX_STROKES_PER_DIGIT) is
+weighed at once by dynamic programming: the sum over the runs of the log of
+`score` on the run's ink, with priors:
+- a run wider or narrower than the digit it is read as usually is
+  (DIGIT_ASPECT, measured on training writers' pen digits) costs ASPECT_LOG
+  per unit of width over height outside that range: two overlapping digits
+  read as one wide one;
+- cutting off a stroke whose middle lies well inside the digit before it (a
+  7's crossbar, a 4's stem, the slash of a zero) costs INSIDE_SPLIT_LOG;
+- strokes apart by a clear gap (STROKE_GAP of the number's height) are
+  never one digit: two 1s.
+A stroke added later inside an earlier digit (a crossbar put in at the end)
+joins that digit, and specks are dropped as from the image.
 """
 
 from __future__ import annotations
@@ -44,6 +51,10 @@ MERGE_OVERLAP = 0.7
 TOUCHING_ASPECT = 0.9
 #: ...and one wider than this is cut whatever the network thinks of it whole (a wide blob reads as a 0).
 FORCE_SPLIT_ASPECT = 1.1
+#: Of the cuts of a group, the BEAM whose two pieces the network is surest of are cut further;
+BEAM = 3
+#: at most this many candidate digits are scored per image (about 1.5 ms each).
+SCORE_BUDGET = 600
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
 MAX_DIGITS = 12
@@ -52,14 +63,16 @@ INSIDE = 0.25
 #: Strokes further apart than this share of the number's height are never one digit.
 STROKE_GAP = 0.12
 MAX_STROKES_PER_DIGIT = 6
-#: Splitting a stroke off the digit it lies inside costs this (log) share of belief...
-INSIDE_SPLIT_LOG = float(np.log(0.05))
-#: ...and a digit wider than WIDE_ASPECT times the number's height this much per unit of aspect
-#: (few digits are that wide: two that overlap are).
-WIDE_ASPECT = 0.9
-WIDE_LOG = -10.0
-#: More strokes than this and the image alone is used (the search grows with the strokes).
+#: More strokes than this are not searched (the search grows with them): the image alone decides.
 MAX_STROKES = 120
+#: Splitting a stroke off the digit it lies inside costs this (log) share of belief.
+INSIDE_SPLIT_LOG = float(np.log(0.05))
+#: Width over height that 96% of each digit's drawings fall within (2nd and 98th percentiles of
+#: the 4,449 DigiLeTs digits by training writers)...
+DIGIT_ASPECT = {0: (0.44, 1.10), 1: (0.10, 0.87), 2: (0.45, 1.07), 3: (0.38, 0.94), 4: (0.36, 0.87),
+                5: (0.40, 1.08), 6: (0.33, 0.75), 7: (0.44, 0.97), 8: (0.34, 0.79), 9: (0.36, 0.84)}
+#: ...and what a run read as a digit costs (log) per unit of aspect outside its digit's range.
+ASPECT_LOG = -10.0
 
 
 @dataclass(frozen=True)
@@ -118,17 +131,35 @@ def _crop(img: np.ndarray, region: np.ndarray) -> Digit | None:
     return Digit(int(x0), int(x1), int(y0), int(y1), ink[y0:y1, x0:x1].copy())
 
 
-def _split(img: np.ndarray, region: np.ndarray, height: int, score, depth: int = 0) -> list[Digit]:
-    """`region` as one digit, or cut where the ink is thinnest into the pieces `score` likes best."""
+def _log_belief(digit: Digit, height: float, score) -> float:
+    """log of how sure `score` is of `digit`, less what its width says against the digit it is read as."""
+    label, p = score(digit.image)
+    lo, hi = DIGIT_ASPECT.get(label, (0.0, np.inf))
+    aspect = (digit.x1 - digit.x0) / height
+    return float(np.log(max(p, 1e-12))) + ASPECT_LOG * (max(0.0, lo - aspect) + max(0.0, aspect - hi))
+
+
+def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list[int], depth: int = 0) -> list[Digit]:
+    """`region` as one digit, or cut into the pieces `score` likes best (geometric mean of its belief).
+
+    Every candidate cut is scored on its two pieces whole; only the BEAM best
+    are searched further (their pieces cut again, up to 3 deep), so the work
+    grows with the width, not exponentially. `budget` holds how many more
+    times `score` may be asked.
+    """
     whole = _crop(img, region)
     if whole is None:
         return []
     width = whole.x1 - whole.x0
-    if width <= TOUCHING_ASPECT * max(height, whole.y1 - whole.y0) or depth >= 3 or score is None:
+    if width <= TOUCHING_ASPECT * max(height, whole.y1 - whole.y0) or depth >= 3 or score is None or budget[0] <= 0:
         return [whole]
-    # Cut candidates: the thinnest columns near each place a digit boundary would be.
-    # The thinnest column is no guide where round digits touch (there the ink runs down both
-    # rings' sides), so every few columns near each likely boundary are tried.
+
+    def belief(digit: Digit) -> float:
+        budget[0] -= 1
+        return score(digit.image)[1]
+
+    # Cut candidates: every few columns near each place a digit boundary would be. The thinnest
+    # column is no guide where round digits touch (there the ink runs down both rings' sides).
     guesses = max(2, round(width / (0.7 * height)))  # how many digits this width holds, roughly
     step = max(1, width // 60)
     candidates = []
@@ -137,41 +168,24 @@ def _split(img: np.ndarray, region: np.ndarray, height: int, score, depth: int =
         lo, hi = max(1, int(centre - 0.3 * width / guesses)), min(width - 1, int(centre + 0.3 * width / guesses) + 1)
         candidates += list(range(lo, hi, step))
     aspect = width / max(height, whole.y1 - whole.y0)
-    best, best_score = [whole], (score(whole.image) if aspect <= FORCE_SPLIT_ASPECT else -1.0)
+    best, best_score = [whole], (belief(whole) if aspect <= FORCE_SPLIT_ASPECT else -1.0)
+    cuts = []
     for cut in sorted(set(int(c) for c in candidates)):
-        left = region.copy()
+        if budget[0] <= 0:
+            break
+        left, right = region.copy(), region.copy()
         left[:, whole.x0 + cut :] = False
-        right = region.copy()
         right[:, : whole.x0 + cut] = False
-        parts = _split(img, left, height, score, depth + 1) + _split(img, right, height, score, depth + 1)
-        if len(parts) < 2:
-            continue
-        confidence = float(np.prod([score(p.image) for p in parts])) ** (1 / len(parts))
+        pieces = [_crop(img, left), _crop(img, right)]
+        if None not in pieces:
+            cuts.append(((belief(pieces[0]) * belief(pieces[1])) ** 0.5, cut, left, right))
+    for confidence, cut, left, right in sorted(cuts, key=lambda c: -c[0])[:BEAM]:
+        parts = _split(img, left, height, score, budget, depth + 1) + _split(img, right, height, score, budget, depth + 1)
+        if len(parts) > 2:  # a piece was cut again: weigh all of them
+            confidence = float(np.prod([belief(p) for p in parts])) ** (1 / len(parts))
         if confidence > best_score:
             best, best_score = parts, confidence
     return best
-
-
-def segment(image: np.ndarray, score=None) -> list[Digit]:
-    """The digits of a written number, left to right (see the module docstring).
-
-    Raises EmptyDrawingError for a blank image and ValueError with a sentence
-    when there are more than MAX_DIGITS pieces.
-    """
-    img = ink_image(image)
-    mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
-    groups, labels, stats = _groups(mask)
-    if not groups:
-        raise S.EmptyDrawingError("The image is blank: write a number.")
-    height = max(stats[j, cv2.CC_STAT_HEIGHT] for g in groups for j in g)
-    digits = []
-    for g in groups:
-        region = np.isin(labels, g)
-        region = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep anti-aliased edges
-        digits += _split(img, region, height, score)
-    if len(digits) > MAX_DIGITS:
-        raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
-    return digits
 
 
 def _stroke_masks(img: np.ndarray, strokes, width: float) -> list[np.ndarray]:
@@ -213,83 +227,105 @@ def _span(spans: list[tuple[int, int]]) -> tuple[int, int]:
     return min(a for a, _ in spans), max(b for _, b in spans)
 
 
-def segment_strokes(image: np.ndarray, strokes, width: float, score=None) -> list[Digit]:
-    """The digits of a number drawn on the canvas, from its strokes in drawing order (see the module docstring).
-
-    `strokes` are (n, 2) arrays of x, y in `image`'s pixels, as
-    canvas_strokes.strokes_from_json() reads them; `width` is the pen's.
-    Without strokes that hit the ink (or with very many) the image alone
-    decides, as segment() does. Raises as segment() does.
-    """
-    img = ink_image(image)
-    scale = img.shape[0] / np.asarray(image).shape[0]  # ink_image() shrinks a tall image
-    masks = _stroke_masks(img, [np.asarray(s, dtype=np.float64) * scale for s in strokes], width * scale)
+def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score) -> list[Digit]:
+    """The digits made of runs of consecutive strokes (boolean masks of their ink, in drawing order)."""
     areas = [int(m.sum()) for m in masks]
-    masks = [m for m, a in zip(masks, areas) if a and a >= SPECK * max(areas)]  # specks, as segment() drops them
-    if not masks or len(masks) > MAX_STROKES:
-        return segment(image, score)
+    masks = [m for m, a in zip(masks, areas) if a >= SPECK * max(areas)]
     spans = []
     for m in masks:
         cols = np.flatnonzero(m.any(0))
         spans.append((int(cols[0]), int(cols[-1]) + 1))
     rows = np.flatnonzero(np.logical_or.reduce(masks).any(1))
-    height = rows[-1] + 1 - rows[0]
-    gap = STROKE_GAP * height
-    n = len(masks)
+    height = float(rows[-1] + 1 - rows[0])
+    n, k = len(masks), MAX_STROKES_PER_DIGIT
 
-    conf: dict[tuple[int, int], float] = {}
+    runs: dict[tuple[int, int], tuple[float, list[Digit]]] = {}
 
-    def log_conf(i: int, j: int) -> float:
-        """log score of strokes i..j-1 as one digit; -inf when they cannot be one."""
-        if (i, j) not in conf:
-            if not _joined(spans[i:j], gap):
-                conf[i, j] = -np.inf
+    def run(i: int, j: int) -> tuple[float, list[Digit]]:  # cached
+        """Strokes i..j-1 as one digit: its log belief (-inf if they cannot be one) and the digit."""
+        if (i, j) not in runs:
+            if not _joined(spans[i:j], STROKE_GAP * height if score else 0):
+                runs[i, j] = (-np.inf, [])
             else:
-                x0, x1 = _span(spans[i:j])
-                wide = WIDE_LOG * max(0.0, (x1 - x0) / height - WIDE_ASPECT)
+                region = np.logical_or.reduce(masks[i:j])
+                whole = _crop(img, region)
                 if score is None:
-                    conf[i, j] = wide - 1e-3  # no network: fewer, larger digits
+                    runs[i, j] = (-1e-3, [whole])  # no network: the fewest digits
                 else:
-                    digit = _crop(img, np.logical_or.reduce(masks[i:j]))
-                    conf[i, j] = wide + float(np.log(max(score(digit.image), 1e-12)))
-        return conf[i, j]
+                    runs[i, j] = (_log_belief(whole, height, score), [whole])
+        return runs[i, j]
 
-    # best[i, j]: the best total over strokes 0..j-1 whose last digit is strokes i..j-1; back[i, j] its previous start.
+    # best[i, j]: the best value of strokes 0..j-1 whose last run is strokes i..j-1; back[i, j] the run before.
     best: dict[tuple[int, int], float] = {}
     back: dict[tuple[int, int], int | None] = {}
     for j in range(1, n + 1):
-        for i in range(max(0, j - MAX_STROKES_PER_DIGIT), j):
-            here = log_conf(i, j)
+        for i in range(max(0, j - k), j):
+            here = run(i, j)[0]
             if here == -np.inf:
                 continue
             if i == 0:
                 best[i, j], back[i, j] = here, None
                 continue
-            run = _span(spans[i:j])
-            options = [(best[h, i] + (INSIDE_SPLIT_LOG if _inside(spans[i], _span(spans[h:i])) or _inside(spans[i - 1], run) else 0.0), h)
-                       for h in range(max(0, i - MAX_STROKES_PER_DIGIT), i) if (h, i) in best]
-            if options:
-                total, h = max(options)
-                best[i, j], back[i, j] = total + here, h
-    ends = [(best[i, n], i) for i in range(max(0, n - MAX_STROKES_PER_DIGIT), n) if (i, n) in best]
-    if not ends:
-        return segment(image, score)  # a pile of strokes over one place: the image decides
-    runs, j, i = [], n, max(ends)[1]
+            span = _span(spans[i:j])
+            options = [(best[h, i] + (INSIDE_SPLIT_LOG if _inside(spans[i], _span(spans[h:i])) or _inside(spans[i - 1], span) else 0.0), h)
+                       for h in range(max(0, i - k), i) if (h, i) in best]
+            total, h = max(options)  # never empty: every stroke alone is a possible digit
+            best[i, j], back[i, j] = total + here, h
+    chosen, j, i = [], n, max((best[i, n], i) for i in range(max(0, n - k), n) if (i, n) in best)[1]
     while i is not None:
-        runs.append(list(range(i, j)))
+        chosen.append(list(range(i, j)))
         j, i = i, back[i, j]
-    # A stroke put in later, inside an earlier digit (a crossbar, a slash), joins that digit.
+    # A run put in later, inside an earlier digit (a crossbar, a slash), joins that digit.
     groups: list[list[int]] = []
-    for run in sorted(runs):
-        home = next((g for g in groups if _inside(_span([spans[k] for k in run]), _span([spans[k] for k in g]))), None)
+    for run_ in sorted(chosen):
+        home = next((g for g in groups if _inside(_span([spans[u] for u in run_]), _span([spans[u] for u in g]))), None)
         if home is not None:
-            home.extend(run)
+            home.extend(run_)
         else:
-            groups.append(run)
-    groups.sort(key=lambda g: sum(_span([spans[k] for k in g])))
-    if len(groups) > MAX_DIGITS:
-        raise ValueError(f"This looks like {len(groups)} pieces; write a number of at most {MAX_DIGITS} digits.")
-    return [_crop(img, np.logical_or.reduce([masks[k] for k in g])) for g in groups]
+            groups.append(run_)
+    digits = sorted((_crop(img, np.logical_or.reduce([masks[u] for u in g])) for g in groups), key=lambda d: d.x0 + d.x1)
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
+    return digits
+
+
+def segment(image: np.ndarray, score=None) -> list[Digit]:
+    """The digits of a written number, left to right (see the module docstring).
+
+    Raises EmptyDrawingError for a blank image and ValueError with a sentence
+    when there are more than MAX_DIGITS pieces.
+    """
+    img = ink_image(image)
+    mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
+    groups, labels, stats = _groups(mask)
+    if not groups:
+        raise S.EmptyDrawingError("The image is blank: write a number.")
+    height = max(stats[j, cv2.CC_STAT_HEIGHT] for g in groups for j in g)
+    digits, budget = [], [SCORE_BUDGET]
+    for g in groups:
+        region = np.isin(labels, g)
+        region = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep anti-aliased edges
+        digits += _split(img, region, height, score, budget)
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
+    return digits
+
+
+def segment_strokes(image: np.ndarray, strokes, width: float, score=None) -> list[Digit]:
+    """The digits of a number drawn on the canvas, from its strokes in drawing order (see the module docstring).
+
+    `strokes` are (n, 2) arrays of x, y in `image`'s pixels, as
+    canvas_strokes.strokes_from_json() reads them; `width` is the pen's.
+    Without strokes that hit the ink the image alone decides, as segment()
+    does. Raises as segment() does.
+    """
+    img = ink_image(image)
+    scale = img.shape[0] / np.asarray(image).shape[0]  # ink_image() shrinks a tall image
+    masks = _stroke_masks(img, [np.asarray(s, dtype=np.float64) * scale for s in strokes], width * scale)
+    masks = [m for m in masks if m.any()]
+    if not masks or len(masks) > MAX_STROKES:
+        return segment(image, score)
+    return _digits_of_strokes(img, masks, score)
 
 
 def draw_boxes(image: np.ndarray, digits: list[Digit]) -> np.ndarray:

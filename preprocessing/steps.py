@@ -212,8 +212,9 @@ def normalize_polarity(gray: np.ndarray, invert: str = "auto") -> tuple[np.ndarr
         raise EmptyDrawingError("The image is blank: draw a digit (nothing stands out from the background).")
     if background == 0 and ink == 255:
         return img.copy(), inverted
-    # Saturating subtract, then scale: both clip to 0..255 as uint8.
-    return cv2.convertScaleAbs(cv2.subtract(img, background), alpha=255.0 / (ink - background)), inverted
+    # Subtract, scale, clip to 0..255. In numpy: OpenCV takes a 4-pixel image for a Scalar and fails.
+    stretched = (img.astype(np.float32) - np.float32(background)) * np.float32(255.0 / (ink - background))
+    return np.rint(np.clip(stretched, 0, 255)).astype(np.uint8), inverted
 
 
 def ink_threshold(img: np.ndarray) -> float:

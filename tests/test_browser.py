@@ -148,6 +148,22 @@ def test_phone_width_screen_can_draw(app_url, browser):
     expect(prediction(page)).to_have_text("7", timeout=20_000)
 
 
+PHONE_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+               "Chrome/126.0 Mobile Safari/537.36")
+
+
+def test_a_number_on_a_phone_gets_a_canvas_as_wide_as_the_screen(app_url, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 1600}, has_touch=True, user_agent=PHONE_AGENT)
+    page.goto(app_url)
+    page.locator("button").filter(has_text=re.compile(r"^Number$")).click()
+    expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
+    box = canvas_box(page)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] > 2 * box["height"]
+    for path in NUMBER["1"] + NUMBER["7"]:
+        stroke(page, box, path)
+    expect(prediction(page)).to_have_text("17", timeout=20_000)
+
+
 def test_mark_a_drawing_wrong_pick_the_digit_and_see_it_saved(app_url, browser, db_path):
     from store import DrawingStore
 

@@ -141,6 +141,14 @@ def test_blank_raises_empty_drawing_error(image):
         preprocess(image)
 
 
+@pytest.mark.parametrize("shape", [(4, 1), (1, 4), (2, 1), (4, 2), (3, 3), (5, 1), (1, 3)])
+def test_tiny_images_of_any_shape_give_a_tensor(shape):
+    # A sliver of a number cut apart can be this small; OpenCV once took a 4-pixel image for a Scalar.
+    image = np.zeros(shape, np.uint8)
+    image[shape[0] // 2, shape[1] // 2] = 200
+    assert preprocess(image).tensor.shape == (1, 28, 28)
+
+
 def test_a_dot_is_not_blank():
     dot = np.zeros((280, 280), np.uint8)
     cv2.circle(dot, (140, 140), 8, 255, -1)
