@@ -1,6 +1,6 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
-    python benchmarks/numbers.py [--arch cnn] [--per-length 100] [--input both] [--seed 0] [--save DIR] [--json]
+    python benchmarks/whole_numbers.py [--arch cnn] [--per-length 100] [--input both] [--seed 0] [--save DIR] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -14,23 +14,19 @@ as an upload of the same drawing. Reported per input, per length and overall:
 numbers read exactly, digits right (where the digit count was right),
 segmentation errors (wrong count of digits), and milliseconds per number;
 and the same over the numbers by writers whose DigiLeTs recordings are all
-complete (the others' include damaged digits: a 6 that is only its top arc). --save writes the drawings as
-DIR/<number>/<k>.png, the layout `python -m model.evaluate --numbers` reads.
+complete (the others' include damaged digits: a 6 that is only its top arc).
+--save writes the drawings as DIR/<number>/<k>.png, the layout
+`python -m model.evaluate --numbers` reads.
 """
 
 from __future__ import annotations
-
-import pathlib
-import sys
-
-# This file's name is also the standard library's `numbers`, which torch imports: take this folder
-# off the import path before anything imports it.
-sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != pathlib.Path(__file__).resolve().parent]
 
 import argparse
 import collections
 import json
 import math
+import pathlib
+import sys
 import time
 
 import cv2
