@@ -59,7 +59,12 @@ def number_trial(page) -> float:
     page.wait_for_function(
         f"(() => {{ const m = document.querySelector('{METRIC}'); return m && m.innerText.trim().length === 4; }})()",
         timeout=20_000, polling="raf")
-    return time.perf_counter() - started[0]
+    seconds = time.perf_counter() - started[0]
+    READ.append(page.locator(METRIC).first.inner_text().strip())
+    return seconds
+
+
+READ: list[str] = []  # what each number trial read
 
 
 def measure_number(browser, trials: int) -> tuple[list[float], list[float]]:
@@ -117,6 +122,7 @@ def main() -> None:
             for name, times in (("one digit", digit), ("4-digit number", number)):
                 print(f"{name:<16} median {statistics.median(times) * 1000:6.0f} ms   "
                       f"min {min(times) * 1000:4.0f}  max {max(times) * 1000:5.0f}  (n={len(times)})")
+            print(f"read: {', '.join(sorted(set(READ)))} ({READ.count('1470')} of {len(READ)} read 1470)")
             print(f"number / digit = {statistics.median(number) / statistics.median(digit):.2f}  (goal: 1.5 or less)")
             return
         results = {}
