@@ -153,7 +153,8 @@ PHONE_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHT
 
 
 def test_a_number_on_a_phone_gets_a_canvas_as_wide_as_the_screen(app_url, browser):
-    page = browser.new_page(viewport={"width": 390, "height": 1600}, has_touch=True, user_agent=PHONE_AGENT)
+    page = browser.new_page(viewport={"width": 390, "height": 1600}, has_touch=True, user_agent=PHONE_AGENT,
+                            device_scale_factor=3)  # a phone's screen: 3 pixels to the CSS pixel
     page.goto(app_url)
     page.locator("button").filter(has_text=re.compile(r"^Number$")).click()
     expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
