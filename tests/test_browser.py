@@ -158,7 +158,10 @@ def test_a_number_on_a_phone_gets_a_canvas_as_wide_as_the_screen(app_url, browse
     page.goto(app_url)
     page.locator("button").filter(has_text=re.compile(r"^Number$")).click()
     expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
-    box = canvas_box(page)
+    deadline = time.time() + 20
+    while (box := canvas_box(page))["width"] <= 2 * box["height"] and time.time() < deadline:
+        page.wait_for_timeout(200)  # the digit canvas may still be on the page while the number one mounts
+    page.wait_for_timeout(500)
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] > 2 * box["height"]
     for path in NUMBER["1"] + NUMBER["7"]:
         stroke(page, box, path)
