@@ -239,20 +239,17 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score) -> list[
     height = float(rows[-1] + 1 - rows[0])
     n, k = len(masks), MAX_STROKES_PER_DIGIT
 
-    runs: dict[tuple[int, int], tuple[float, list[Digit]]] = {}
+    runs: dict[tuple[int, int], float] = {}
 
-    def run(i: int, j: int) -> tuple[float, list[Digit]]:  # cached
-        """Strokes i..j-1 as one digit: its log belief (-inf if they cannot be one) and the digit."""
+    def run(i: int, j: int) -> float:
+        """The log belief in strokes i..j-1 as one digit; -inf if they cannot be one (cached)."""
         if (i, j) not in runs:
             if not _joined(spans[i:j], STROKE_GAP * height if score else 0):
-                runs[i, j] = (-np.inf, [])
+                runs[i, j] = -np.inf
+            elif score is None:
+                runs[i, j] = -1e-3  # no network: the fewest digits
             else:
-                region = np.logical_or.reduce(masks[i:j])
-                whole = _crop(img, region)
-                if score is None:
-                    runs[i, j] = (-1e-3, [whole])  # no network: the fewest digits
-                else:
-                    runs[i, j] = (_log_belief(whole, height, score), [whole])
+                runs[i, j] = _log_belief(_crop(img, np.logical_or.reduce(masks[i:j])), height, score)
         return runs[i, j]
 
     # best[i, j]: the best value of strokes 0..j-1 whose last run is strokes i..j-1; back[i, j] the run before.
@@ -260,7 +257,7 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score) -> list[
     back: dict[tuple[int, int], int | None] = {}
     for j in range(1, n + 1):
         for i in range(max(0, j - k), j):
-            here = run(i, j)[0]
+            here = run(i, j)
             if here == -np.inf:
                 continue
             if i == 0:
