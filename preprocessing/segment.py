@@ -31,7 +31,13 @@ weighed at once by dynamic programming: the sum over the runs of the log of
 - cutting off a stroke whose middle lies well inside the digit before it (a
   7's crossbar, a 4's stem, the slash of a zero) costs INSIDE_SPLIT_LOG;
 - strokes apart by a clear gap (STROKE_GAP of the number's height) are
-  never one digit: two 1s.
+  never one digit: two 1s;
+- strokes that read as a sure, tall digit of their own, added to a digit
+  that reads just as it did without them, cost VANISH_LOG as part of it: a
+  1 or a 6 drawn into an 8 still reads "8", so the network alone would
+  merge them;
+- a dot (DOT) is never a digit alone: it joins one only where that digit
+  reads surer with it, and is otherwise left out.
 A stroke added later inside an earlier digit (a crossbar put in at the end)
 joins that digit, and specks are dropped as from the image.
 """
@@ -58,6 +64,9 @@ SCORE_BUDGET = 600
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
 MAX_DIGITS = 12
+#: Black pixels round each digit's image: preprocess() judges polarity by the border, and a fat 1
+#: cropped tight is ink all along it (read as dark on light, inverted, and not read as a 1).
+MARGIN = 4
 #: A stroke whose middle lies further than this share of a digit's width from both its sides is part of it.
 INSIDE = 0.25
 #: Strokes further apart than this share of the number's height are never one digit.
@@ -65,6 +74,17 @@ STROKE_GAP = 0.12
 MAX_STROKES_PER_DIGIT = 6
 #: More strokes than this are not searched (the search grows with them): the image alone decides.
 MAX_STROKES = 120
+#: A stroke whose ink, less the pen's width, is shorter than this share of the number's height both
+#: ways is a dot (a full stop, a thousands comma, a pen put down by mistake): it may join a digit
+#: but is never one alone: left out, it costs nothing, so it joins a digit only where the
+#: network reads that digit surer with it (a 0 whose recording left a dot below it).
+DOT = 0.1
+#: Strokes that read as a sure digit (SURE) of their own, tall (TALL of the number's height) and not
+#: inside it, added to a digit that reads as it did without them, are another digit: the network
+#: reads an 8 with a 1 or a 6 drawn into it as an 8. Taking them into that digit costs VANISH_LOG.
+SURE = 0.9
+TALL = 0.5
+VANISH_LOG = float(np.log(0.05))
 #: Splitting a stroke off the digit it lies inside costs this (log) share of belief.
 INSIDE_SPLIT_LOG = float(np.log(0.05))
 #: Width over height that 96% of each digit's drawings fall within (2nd and 98th percentiles of
@@ -81,7 +101,7 @@ class Digit:
     x1: int
     y0: int
     y1: int
-    image: np.ndarray  # white-on-black uint8: only this digit's ink
+    image: np.ndarray  # white-on-black uint8: only this digit's ink, its box with a black MARGIN round it
 
 
 def ink_image(image: np.ndarray) -> np.ndarray:
@@ -128,7 +148,7 @@ def _crop(img: np.ndarray, region: np.ndarray) -> Digit | None:
     if not len(xs):
         return None
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    return Digit(int(x0), int(x1), int(y0), int(y1), ink[y0:y1, x0:x1].copy())
+    return Digit(int(x0), int(x1), int(y0), int(y1), np.pad(ink[y0:y1, x0:x1], MARGIN))
 
 
 def _log_belief(digit: Digit, height: float, score) -> float:
@@ -227,17 +247,37 @@ def _span(spans: list[tuple[int, int]]) -> tuple[int, int]:
     return min(a for a, _ in spans), max(b for _, b in spans)
 
 
-def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score) -> list[Digit]:
-    """The digits made of runs of consecutive strokes (boolean masks of their ink, in drawing order)."""
+def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: float = 0.0) -> list[Digit]:
+    """The digits made of runs of consecutive strokes (boolean masks of their ink, in drawing order,
+    drawn by a pen `pen` pixels wide)."""
     areas = [int(m.sum()) for m in masks]
     masks = [m for m, a in zip(masks, areas) if a >= SPECK * max(areas)]
-    spans = []
+    spans, extents = [], []
     for m in masks:
-        cols = np.flatnonzero(m.any(0))
+        cols, lines = np.flatnonzero(m.any(0)), np.flatnonzero(m.any(1))
         spans.append((int(cols[0]), int(cols[-1]) + 1))
+        extents.append(max(cols[-1] - cols[0], lines[-1] - lines[0]) + 1 - pen)
     rows = np.flatnonzero(np.logical_or.reduce(masks).any(1))
     height = float(rows[-1] + 1 - rows[0])
+    dot = [e < DOT * height for e in extents]
+    if all(dot):  # nothing but dots: they are the drawing
+        dot = [False] * len(dot)
     n, k = len(masks), MAX_STROKES_PER_DIGIT
+
+    readings: dict[tuple[int, int], tuple[int, float, Digit]] = {}
+
+    def reading(i: int, j: int) -> tuple[int, float, Digit]:
+        """What `score` reads strokes i..j-1 as: (digit, probability, their Digit) (cached)."""
+        if (i, j) not in readings:
+            digit = _crop(img, np.logical_or.reduce(masks[i:j]))
+            readings[i, j] = (*score(digit.image), digit)
+        return readings[i, j]
+
+    def vanishes(i: int, m: int, j: int) -> bool:
+        """Whether strokes m..j-1, a sure digit of their own, leave strokes i..m-1 read as they were."""
+        a, b, union = reading(i, m), reading(m, j), reading(i, j)
+        return (not all(dot[i:m]) and not all(dot[m:j]) and a[0] == union[0] and min(a[1], b[1]) >= SURE
+                and (b[2].y1 - b[2].y0) >= TALL * height and not _inside(_span(spans[m:j]), _span(spans[i:m])))
 
     runs: dict[tuple[int, int], float] = {}
 
@@ -246,10 +286,15 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score) -> list[
         if (i, j) not in runs:
             if not _joined(spans[i:j], STROKE_GAP * height if score else 0):
                 runs[i, j] = -np.inf
+            elif all(dot[i:j]):
+                runs[i, j] = 0.0
             elif score is None:
                 runs[i, j] = -1e-3  # no network: the fewest digits
             else:
-                runs[i, j] = _log_belief(_crop(img, np.logical_or.reduce(masks[i:j])), height, score)
+                label, p, digit = reading(i, j)
+                runs[i, j] = _log_belief(digit, height, lambda _: (label, p))
+                if any(vanishes(i, m, j) for m in range(i + 1, j)):
+                    runs[i, j] += VANISH_LOG
         return runs[i, j]
 
     # best[i, j]: the best value of strokes 0..j-1 whose last run is strokes i..j-1; back[i, j] the run before.
@@ -274,7 +319,7 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score) -> list[
         j, i = i, back[i, j]
     # A run put in later, inside an earlier digit (a crossbar, a slash), joins that digit.
     groups: list[list[int]] = []
-    for run_ in sorted(chosen):
+    for run_ in sorted(r for r in chosen if not all(dot[u] for u in r)):
         home = next((g for g in groups if _inside(_span([spans[u] for u in run_]), _span([spans[u] for u in g]))), None)
         if home is not None:
             home.extend(run_)
@@ -322,7 +367,7 @@ def segment_strokes(image: np.ndarray, strokes, width: float, score=None) -> lis
     masks = [m for m in masks if m.any()]
     if not masks or len(masks) > MAX_STROKES:
         return segment(image, score)
-    return _digits_of_strokes(img, masks, score)
+    return _digits_of_strokes(img, masks, score, width * scale)
 
 
 def draw_boxes(image: np.ndarray, digits: list[Digit]) -> np.ndarray:

@@ -175,3 +175,25 @@ def test_strokes_off_the_ink_leave_it_to_the_image_and_a_tall_image_keeps_its_st
     big = cv2.resize(canvas([line((110, 40), (110, 240)), ellipse(160, 140, 60, 100)]), (1680, 560))
     strokes = [line((220, 80), (220, 480)), ellipse(320, 280, 120, 200)]  # the same, in the big image's pixels
     assert read_number(big, cnn, strokes, 28).number == "10"
+
+
+def figure_eight(cx, cy, r, n=60) -> np.ndarray:
+    t = np.radians(np.linspace(0, 360, n))
+    return np.stack([cx + 0.55 * r * np.sin(2 * t), cy - r * np.cos(t)], 1)
+
+
+@pytest.mark.parametrize("dx", [40, 50, 60])
+def test_a_one_drawn_into_an_eight_is_a_second_digit(cnn, dx):
+    strokes = [figure_eight(200, 140, 100), line((200 + dx, 40), (200 + dx, 240))]  # the 1 crosses the 8's right side
+    assert read_number(canvas(strokes), cnn, strokes, 14).number == "81"
+
+
+def test_a_dot_is_never_a_digit_and_a_fat_one_cropped_tight_is_still_a_one(cnn):
+    one, seven = line((100, 40), (100, 240)), np.array([(220.0, 50.0), (320.0, 50.0), (250.0, 240.0)])
+    full_stop = np.array([(170.0, 236.0)])  # a pen's width wide: too big for a speck
+    for strokes in ([one, full_stop, seven], [one, seven]):
+        reading = read_number(canvas(strokes, width=24), cnn, strokes, 24)
+        assert reading.number == "17"
+        assert reading.digits[1].box.x0 > 190  # the 7 did not take the dot in
+    found = segment_strokes(canvas([one], width=24), [one], 24)[0]
+    assert found.image[0].max() == 0 and found.image[:, 0].max() == 0  # black all round: read as white on black
