@@ -83,7 +83,7 @@ DOT = 0.1
 #: inside it, added to a digit that reads as it did without them, are another digit: the network
 #: reads an 8 with a 1 or a 6 drawn into it as an 8. Taking them into that digit costs VANISH_LOG.
 SURE = 0.9
-TALL = 0.5
+TALL = 0.7
 VANISH_LOG = float(np.log(0.05))
 #: Splitting a stroke off the digit it lies inside costs this (log) share of belief.
 INSIDE_SPLIT_LOG = float(np.log(0.05))
@@ -275,8 +275,10 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
 
     def vanishes(i: int, m: int, j: int) -> bool:
         """Whether strokes m..j-1, a sure digit of their own, leave strokes i..m-1 read as they were."""
+        if run(i, m) == -np.inf or run(m, j) == -np.inf or all(dot[i:m]) or all(dot[m:j]):
+            return False  # not two possible digits (and no more questions to the network)
         a, b, union = reading(i, m), reading(m, j), reading(i, j)
-        return (not all(dot[i:m]) and not all(dot[m:j]) and a[0] == union[0] and min(a[1], b[1]) >= SURE
+        return (a[0] == union[0] and min(a[1], b[1]) >= SURE
                 and (b[2].y1 - b[2].y0) >= TALL * height and not _inside(_span(spans[m:j]), _span(spans[i:m])))
 
     runs: dict[tuple[int, int], float] = {}
