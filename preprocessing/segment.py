@@ -151,9 +151,8 @@ def _crop(img: np.ndarray, region: np.ndarray) -> Digit | None:
     return Digit(int(x0), int(x1), int(y0), int(y1), np.pad(ink[y0:y1, x0:x1], MARGIN))
 
 
-def _log_belief(digit: Digit, height: float, score) -> float:
-    """log of how sure `score` is of `digit`, less what its width says against the digit it is read as."""
-    label, p = score(digit.image)
+def _log_belief(digit: Digit, label: int, p: float, height: float) -> float:
+    """log of the network's belief `p` that `digit` is `label`, less what its width says against that digit."""
     lo, hi = DIGIT_ASPECT.get(label, (0.0, np.inf))
     aspect = (digit.x1 - digit.x0) / height
     return float(np.log(max(p, 1e-12))) + ASPECT_LOG * (max(0.0, lo - aspect) + max(0.0, aspect - hi))
@@ -294,7 +293,7 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
                 runs[i, j] = -1e-3  # no network: the fewest digits
             else:
                 label, p, digit = reading(i, j)
-                runs[i, j] = _log_belief(digit, height, lambda _: (label, p))
+                runs[i, j] = _log_belief(digit, label, p, height)
                 if any(vanishes(i, m, j) for m in range(i + 1, j)):
                     runs[i, j] += VANISH_LOG
         return runs[i, j]
