@@ -96,19 +96,21 @@ def train(
     test: tuple[np.ndarray, np.ndarray] | None = None,
     progress: bool = True,
     ema: float = DEFAULT_EMA,
+    config: dict | None = None,
 ) -> tuple[torch.nn.Module, dict]:
     """Train a fresh `arch` network; return the best-on-validation model (eval mode) and a summary.
 
     Labels of -1 mark outliers (not digits). With ema > 0, what is scored and
     kept is an exponential moving average of the weights (decay `ema` per
-    step), which is steadier than the last step's weights. The model is chosen
+    step), which is steadier than the last step's weights. `config` overrides
+    the network's default layer sizes (see model/networks.py). The model is chosen
     by accuracy on the validation digits; on a tie the later epoch wins, being
     further down the learning-rate schedule.
     """
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     aug = DEFAULT_AUGMENTATION[arch] if aug is None else aug
-    model = build(arch)
+    model = build(arch, **(config or {}))
     lr = DEFAULT_LR[arch] if lr is None else lr
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps_per_epoch = -(-len(train_images) // batch_size)
@@ -199,8 +201,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-augment", action="store_true", help="train on the digits as they are")
     parser.add_argument("--ema", type=float, default=DEFAULT_EMA, help="decay of the moving average of the weights that is kept (0: none)")
     parser.add_argument("--no-verify", action="store_true", help="skip the MNIST checksum check (for your own IDX files)")
+    parser.add_argument("--channels", type=int, nargs=2, metavar=("C1", "C2"), help="CNN only: channels of its two conv blocks (default: the network's)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.channels and args.arch != "cnn":
+        parser.error("--channels is for the CNN")
+    config = {"channels": tuple(args.channels)} if args.channels else {}
     if args.threads:
         torch.set_num_threads(args.threads)
     epochs = args.epochs or DEFAULT_EPOCHS[args.arch]
@@ -250,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     model, summary = train(
         args.arch, np.concatenate(train_x), np.concatenate(train_y), val_x, val_y,
         epochs=epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-        aug=NONE if args.no_augment else None, test=test, ema=args.ema,
+        aug=NONE if args.no_augment else None, test=test, ema=args.ema, config=config,
     )
     best = summary["best"]
 

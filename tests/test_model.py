@@ -357,6 +357,18 @@ def test_train_cli_says_what_to_do_without_pen_data(tmp_path):
         train.main(["--arch", "mlp", "--data-dir", str(tmp_path), "--no-verify", "--pen-data", str(tmp_path / "none.json.gz")])
 
 
+def test_train_cli_builds_the_cnn_with_the_channels_asked_for(tmp_path):
+    write_mnist_dir(tmp_path)
+    out = tmp_path / "cnn.pt"
+    train.main(["--arch", "cnn", "--epochs", "1", "--channels", "8", "12", "--data-dir", str(tmp_path), "--out", str(out),
+                "--val-size", "100", "--no-verify", "--drawings", "0", "--scribbles", "0", "--pen-copies", "0"])
+    model, _ = load_weights(out, "cnn")
+    assert model.config["channels"] == [8, 12]
+    assert model.features[0][0].out_channels == 8 and model.features[1][0].out_channels == 12
+    with pytest.raises(SystemExit):
+        train.main(["--arch", "mlp", "--channels", "8", "12", "--data-dir", str(tmp_path), "--no-verify"])
+
+
 def test_training_is_deterministic_with_a_seed():
     images, labels = synthetic_digits(300)
     runs = [train.train("cnn", images[:250], labels[:250], images[250:], labels[250:], epochs=1, seed=7,
