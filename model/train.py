@@ -1,6 +1,7 @@
 """Train the MLP or CNN for drawings; save the best weights with their metadata.
 
     python -m model.train --arch cnn [--epochs N] [--seed S] [--data-dir D] [--out weights/cnn.pt]
+    python -m model.train --arch cnn --channels 24 48 ...   # a wider CNN (the shipped one has 16 and 32)
 
 Training data: the MNIST training digits, plus (unless --drawings 0) the same
 digits re-drawn as canvas drawings and put through the app's preprocess(), plus
