@@ -1,6 +1,7 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
-    python benchmarks/whole_numbers.py [--arch cnn] [--per-length 100] [--input both] [--seed 0] [--save DIR] [--json]
+    python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
+                                       [--save DIR] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="cnn", choices=["cnn", "mlp"])
+    parser.add_argument("--weights-dir", help="default: the shipped weights/")
     parser.add_argument("--pen-data", default=default_pen_path())
     parser.add_argument("--per-length", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     inputs = ["strokes", "image"] if args.input == "both" else [args.input]
     try:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
-        predictor = load_predictor(args.arch)
+        predictor = load_predictor(args.arch, args.weights_dir)
     except (PenDataError, WeightsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -169,6 +169,14 @@ def test_strokes_apart_are_never_one_digit_and_specks_are_dropped():
     assert len(segment_strokes(canvas(ones, width=20), ones, 3, None)) == 2
 
 
+def test_a_one_drawn_as_a_thin_line_costs_nothing_for_its_width():
+    from preprocessing.segment import Digit, _log_belief
+
+    thin_one = Digit(100, 110, 20, 220, np.zeros((208, 18), np.uint8))  # 10 px wide, 200 tall: a pen's line
+    assert _log_belief(thin_one, 1, 1.0, 200.0) == 0.0
+    assert _log_belief(thin_one, 0, 1.0, 200.0) < -3  # as a 0 it is far too narrow
+
+
 def test_strokes_off_the_ink_leave_it_to_the_image_and_a_tall_image_keeps_its_strokes(cnn):
     img = number("17", 40)
     assert len(segment_strokes(img, [line((5000, 5), (5100, 5))], 14, None)) == 2
