@@ -15,7 +15,9 @@ as an upload of the same drawing. Reported per input, per length and overall:
 numbers read exactly, digits right (where the digit count was right),
 segmentation errors (wrong count of digits), and milliseconds per number;
 and the same over the numbers by writers whose DigiLeTs recordings are all
-complete (the others' include damaged digits: a 6 that is only its top arc).
+complete (the others' include damaged digits: a 6 that is only its top arc), and over the
+numbers in which no digit covers more than half of its neighbour's width (at -12% of the height
+two narrow 1s lie almost on top of each other, which nobody writes).
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
 """
@@ -43,9 +45,17 @@ from model.strokes import draw_strokes  # noqa: E402
 WIDTH, HEIGHT = 840, 280
 
 
-def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray], int]:
+def crowding(spans: list[tuple[float, float]]) -> float:
+    """The largest share of the narrower digit's width that a neighbour covers, over consecutive
+    digits' column spans (0: no two touch)."""
+    shares = [max(0.0, min(a1, b1) - max(a0, b0)) / max(min(a1 - a0, b1 - b0), 1e-6)
+              for (a0, a1), (b0, b1) in zip(spans, spans[1:])]
+    return max(shares, default=0.0)
+
+
+def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray], int, float]:
     """One canvas (white on black, HEIGHT x WIDTH) of the pen digits side by side, its strokes in
-    the order written (canvas pixels) and the pen width."""
+    the order written (canvas pixels), the pen width, and its crowding() (of the digits' centre lines)."""
     height = rng.uniform(0.45, 0.8) * HEIGHT
     slant = math.tan(math.radians(rng.uniform(-12, 12)))
     stroke = int(rng.integers(3, 25))
@@ -61,15 +71,19 @@ def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarr
     height = min(height, (WIDTH - 2 * stroke - 10) / total, HEIGHT - 2 * stroke - 10)
     x = rng.uniform(stroke, WIDTH - total * height - stroke)
     top = rng.uniform(stroke, HEIGHT - height - stroke)
-    placed = []
+    placed, spans = [], []
     for shape, w, gap in zip(shapes, widths, list(gaps) + [0.0]):
+        mine = []
         for s in shape:
             pts = s * height
             pts[:, 0] += x + slant * (height - pts[:, 1]) + (abs(slant) * height if slant < 0 else 0)
             pts[:, 1] += top
-            placed.append(pts)
+            mine.append(pts)
+        placed += mine
+        columns = np.concatenate(mine)[:, 0]
+        spans.append((float(columns.min()), float(columns.max())))
         x += (w + gap) * height
-    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH)), placed, stroke
+    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH)), placed, stroke, crowding(spans)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
             digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
             truth = "".join(map(str, labels))
-            canvas, strokes, width = compose(digits, rng)
+            canvas, strokes, width, crowded = compose(digits, rng)
             if args.save:
                 folder = pathlib.Path(args.save) / truth
                 folder.mkdir(parents=True, exist_ok=True)
@@ -121,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 except ValueError:
                     read = ""
                 rows.append({"input": source, "length": length, "truth": truth, "read": read,
-                             "complete": digits[0].recording == "complete",
+                             "complete": digits[0].recording == "complete", "crowding": crowded,
                              "ms": 1000 * (time.perf_counter() - start)})
     summary = {}
     for source in inputs:
@@ -129,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         summary[source] = {}
         print(f"{source} ({'the canvas: strokes in the order drawn' if source == 'strokes' else 'the image alone, as an upload'}):")
         for name, group in ([("all", mine)] + [(str(n), [r for r in mine if r["length"] == n]) for n in range(2, 9)]
-                            + [("complete", [r for r in mine if r["complete"]])]):
+                            + [("complete", [r for r in mine if r["complete"]]),
+                               ("uncrowded", [r for r in mine if r["crowding"] <= 0.5]),
+                               ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= 0.5])]):
+            if not group:
+                continue
             counted = [r for r in group if len(r["read"]) == len(r["truth"])]
             digits = sum(len(r["truth"]) for r in counted)
             ms = np.array([r["ms"] for r in group])
@@ -139,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                 "digit_accuracy": sum(a == b for r in counted for a, b in zip(r["read"], r["truth"])) / max(1, digits),
                 "ms_p50": float(np.median(ms)), "ms_max": float(ms.max()),
             }
-            label = "writers whose recordings are all complete" if name == "complete" else f"{name:>4} digits"
+            label = {"complete": "writers whose recordings are all complete",
+                     "uncrowded": "no digit over half of its neighbour",
+                     "complete_uncrowded": "both of these"}.get(name, f"{name:>4} digits")
             print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
                   f"wrong digit count {s['segmentation_errors']:.2%}, read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")
     if args.json:

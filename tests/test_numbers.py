@@ -205,3 +205,14 @@ def test_a_dot_is_never_a_digit_and_a_fat_one_cropped_tight_is_still_a_one(cnn):
         assert reading.digits[1].box.x0 > 190  # the 7 did not take the dot in
     found = segment_strokes(canvas([one], width=24), [one], 24)[0]
     assert found.image[0].max() == 0 and found.image[:, 0].max() == 0  # black all round: read as white on black
+
+
+def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("whole_numbers", ROOT / "benchmarks" / "whole_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.crowding([(0, 10), (20, 30)]) == 0.0 and module.crowding([(0, 10)]) == 0.0
+    assert module.crowding([(0, 10), (8, 40)]) == pytest.approx(0.2)  # touching: a fifth of the narrower
+    assert module.crowding([(0, 40), (30, 34), (50, 60)]) == 1.0  # a narrow 1 drawn wholly over its neighbour
