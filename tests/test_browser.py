@@ -116,6 +116,11 @@ def browser():
         browser.close()
 
 
+def wait_until_idle(page) -> None:
+    """Until the app's script has finished its run: a button clicked mid-run may be re-mounted under the click."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning", timeout=30_000)
+
+
 def prediction(page):
     return page.locator('[data-testid="stMetricValue"]').first
 
@@ -182,6 +187,7 @@ def test_mark_a_drawing_wrong_pick_the_digit_and_see_it_saved(app_url, browser, 
     assert saved[0].strokes["objects"][0]["type"].lower() == "path" and saved[0].stroke_width == 20
     page.get_by_role("link", name="My drawings").click()
     expect(page.get_by_text("1 drawing saved")).to_be_visible(timeout=20_000)
+    wait_until_idle(page)
     with page.expect_download(timeout=20_000) as download:
         page.get_by_role("button", name="Export my drawings (.zip)").click()
     with zipfile.ZipFile(download.value.path()) as zf:
