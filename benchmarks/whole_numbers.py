@@ -16,8 +16,8 @@ numbers read exactly, digits right (where the digit count was right),
 segmentation errors (wrong count of digits), and milliseconds per number;
 and the same over the numbers by writers whose DigiLeTs recordings are all
 complete (the others' include damaged digits: a 6 that is only its top arc), and over the
-numbers in which no digit covers more than half of its neighbour's width (at -12% of the height
-two narrow 1s lie almost on top of each other, which nobody writes).
+numbers in which no digit covers more than CROWDED of its neighbour's width (the gaps go down to
+-12% of the height, so a narrow digit can lie almost wholly over its neighbour).
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
 """
@@ -43,6 +43,8 @@ from model.pen_data import PenDataError, default_pen_path, load_pen_digits, spli
 from model.strokes import draw_strokes  # noqa: E402
 
 WIDTH, HEIGHT = 840, 280
+#: A number is "crowded" when a digit covers more than this share of its narrower neighbour's width.
+CROWDED = 0.5
 
 
 def crowding(spans: list[tuple[float, float]]) -> float:
@@ -144,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{source} ({'the canvas: strokes in the order drawn' if source == 'strokes' else 'the image alone, as an upload'}):")
         for name, group in ([("all", mine)] + [(str(n), [r for r in mine if r["length"] == n]) for n in range(2, 9)]
                             + [("complete", [r for r in mine if r["complete"]]),
-                               ("uncrowded", [r for r in mine if r["crowding"] <= 0.5]),
-                               ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= 0.5])]):
+                               ("uncrowded", [r for r in mine if r["crowding"] <= CROWDED]),
+                               ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= CROWDED])]):
             if not group:
                 continue
             counted = [r for r in group if len(r["read"]) == len(r["truth"])]
