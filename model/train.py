@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--download", action="store_true", help="first fetch MNIST into --data-dir (needs internet)")
     parser.add_argument("--val-size", type=int, default=5000, help="training digits held out to choose the epoch and calibrate")
     parser.add_argument("--drawings", type=int, help="training digits also re-drawn canvas-style (0: none; default: 55000 for the CNN, 30000 for the MLP)")
+    parser.add_argument("--drawing-copies", type=int, default=1, help="times each of those digits is re-drawn, each time with fresh randomness (default: 1)")
     parser.add_argument("--pen-data", default=default_pen_path(), help="DigiLeTs digits.json.gz (default: $DIGILETS)")
     parser.add_argument("--pen-copies", type=int, help="times each training writer's pen digit is drawn (0: no pen digits; default: 8)")
     parser.add_argument("--scribbles", type=int, default=10000, help="non-digit scribbles to train 'not sure' on (0: none)")
@@ -236,8 +237,10 @@ def main(argv: list[str] | None = None) -> None:
     n_draw = min(DEFAULT_DRAWINGS[args.arch] if args.drawings is None else args.drawings, split)
     if n_draw:
         held_out["drawings"] = (cached(cache / f"drawings-val-{tag}.npy", lambda: drawing_set(images[split:], seed=args.seed + 1)), labels[split:])
-        train_x.append(cached(cache / f"drawings-train-{n_draw}-{tag}.npy", lambda: drawing_set(images[:n_draw], seed=args.seed)))
-        train_y.append(labels[:n_draw])
+        for copy_index in range(args.drawing_copies):  # the first copy keeps its seed and cache name
+            name, seed = ("", args.seed) if copy_index == 0 else (f"-copy{copy_index}", args.seed + 30 + copy_index)
+            train_x.append(cached(cache / f"drawings-train-{n_draw}-{tag}{name}.npy", lambda: drawing_set(images[:n_draw], seed=seed)))
+            train_y.append(labels[:n_draw])
     if pen_copies:
         pen_tag = f"{len(pen_train)}-{len(pen_held)}-seed{args.seed}-p{PEN_RENDER_VERSION}"
         train_x.append(cached(cache / f"pen-train-x{pen_copies}-{pen_tag}.npy",
@@ -286,6 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         "epochs": epochs,
         "seed": args.seed,
         "drawings": n_draw,
+        "drawing_copies": args.drawing_copies,
         "pen_copies": pen_copies,
         "pen_train_writers": len({d.writer for d in pen_train}),
         "pen_held_out_writers": len({d.writer for d in pen_held}),
