@@ -17,7 +17,8 @@ segmentation errors (wrong count of digits), and milliseconds per number;
 and the same over the numbers by writers whose DigiLeTs recordings are all
 complete (the others' include damaged digits: a 6 that is only its top arc), and over the
 numbers in which no digit covers more than CROWDED of its neighbour's width (the gaps go down to
--12% of the height, so a narrow digit can lie almost wholly over its neighbour).
+-12% of the height, so a narrow digit can lie almost wholly over its neighbour), and over the
+numbers in which no two digits' inks share a column (as a number written with spaces).
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
 """
@@ -55,9 +56,15 @@ def crowding(spans: list[tuple[float, float]]) -> float:
     return max(shares, default=0.0)
 
 
-def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray], int, float]:
+def apart(spans: list[tuple[float, float]], pen: float) -> bool:
+    """Whether every two consecutive digits' inks lie in separate columns: their centre lines' column
+    spans (pen at width `pen`) are more than a pen's width apart, as digits written with a space between them."""
+    return all(b0 - a1 > pen for (_, a1), (b0, _) in zip(spans, spans[1:]))
+
+
+def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray], int, list[tuple[float, float]]]:
     """One canvas (white on black, HEIGHT x WIDTH) of the pen digits side by side, its strokes in
-    the order written (canvas pixels), the pen width, and its crowding() (of the digits' centre lines)."""
+    the order written (canvas pixels), the pen width, and each digit's column span (of its centre line)."""
     height = rng.uniform(0.45, 0.8) * HEIGHT
     slant = math.tan(math.radians(rng.uniform(-12, 12)))
     stroke = int(rng.integers(3, 25))
@@ -85,7 +92,7 @@ def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarr
         columns = np.concatenate(mine)[:, 0]
         spans.append((float(columns.min()), float(columns.max())))
         x += (w + gap) * height
-    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH)), placed, stroke, crowding(spans)
+    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH)), placed, stroke, spans
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
             digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
             truth = "".join(map(str, labels))
-            canvas, strokes, width, crowded = compose(digits, rng)
+            canvas, strokes, width, spans = compose(digits, rng)
             if args.save:
                 folder = pathlib.Path(args.save) / truth
                 folder.mkdir(parents=True, exist_ok=True)
@@ -137,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                 except ValueError:
                     read = ""
                 rows.append({"input": source, "length": length, "truth": truth, "read": read,
-                             "complete": digits[0].recording == "complete", "crowding": crowded,
+                             "complete": digits[0].recording == "complete", "crowding": crowding(spans),
+                             "apart": apart(spans, width),
                              "ms": 1000 * (time.perf_counter() - start)})
     summary = {}
     for source in inputs:
@@ -147,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, group in ([("all", mine)] + [(str(n), [r for r in mine if r["length"] == n]) for n in range(2, 9)]
                             + [("complete", [r for r in mine if r["complete"]]),
                                ("uncrowded", [r for r in mine if r["crowding"] <= CROWDED]),
+                               ("apart", [r for r in mine if r["apart"]]),
                                ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= CROWDED])]):
             if not group:
                 continue
@@ -161,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             label = {"complete": "writers whose recordings are all complete",
                      "uncrowded": "no digit over half of its neighbour",
+                     "apart": "no two digits' inks share a column",
                      "complete_uncrowded": "both of these"}.get(name, f"{name:>4} digits")
             print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
                   f"wrong digit count {s['segmentation_errors']:.2%}, read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")

@@ -11,7 +11,7 @@ fewest digits the geometry allows are taken.
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
 levels). Its 8-connected pieces are grouped by horizontal overlap, so a 4 or
 a 7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
-dropped. A group much wider than a digit is tall (TOUCHING_ASPECT) is taken
+dropped; a flat group (a 5's flag lifted off its body) joins the digit it lies over. A group much wider than a digit is tall (TOUCHING_ASPECT) is taken
 for touching digits and cut at columns near where boundaries are likely,
 keeping the cut whose pieces the network is surest of (the geometric mean
 of `score`), at most SCORE_BUDGET questions to it per number. Each digit's
@@ -63,6 +63,9 @@ BEAM = 3
 SCORE_BUDGET = 600
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
+#: A group of pieces less tall than this share of the number's height is no digit alone (a 5's
+#: flag lifted off its body, a 7's crossbar): it joins the group it lies over, if any.
+FLAT = 0.35
 MAX_DIGITS = 12
 #: Black pixels round each digit's image: preprocess() judges polarity by the border, and a fat 1
 #: cropped tight is ink all along it (read as dark on light, inverted, and not read as a 1).
@@ -140,6 +143,26 @@ def _groups(mask: np.ndarray) -> list[list[int]]:
         else:
             groups.append([i])
     return groups, labels, stats
+
+
+def _join_flat_groups(groups: list[list[int]], stats: np.ndarray, height: int) -> list[list[int]]:
+    """`groups` with each flat one (under FLAT of `height` tall) joined to the tall group whose columns
+    it shares most: a 5's flag written off its body overlaps it too little to be grouped with it."""
+    def extent(g, start, size):
+        return min(stats[j, start] for j in g), max(stats[j, start] + stats[j, size] for j in g)
+
+    spans = [extent(g, cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH) for g in groups]
+    flat = [np.subtract(*extent(g, cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT)[::-1]) < FLAT * height for g in groups]
+    joined = [list(g) for g in groups]
+    for i, (x0, x1) in enumerate(spans):
+        if not flat[i]:
+            continue
+        shared = [(min(x1, b1) - max(x0, b0), k) for k, (b0, b1) in enumerate(spans) if not flat[k]]
+        overlap, k = max(shared, default=(0, -1))
+        if overlap > 0:
+            joined[k] += joined[i]
+            joined[i] = []
+    return [g for g in joined if g]
 
 
 def _crop(img: np.ndarray, region: np.ndarray) -> Digit | None:
@@ -345,6 +368,7 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
     if not groups:
         raise S.EmptyDrawingError("The image is blank: write a number.")
     height = max(stats[j, cv2.CC_STAT_HEIGHT] for g in groups for j in g)
+    groups = _join_flat_groups(groups, stats, height)
     digits, budget = [], [SCORE_BUDGET]
     for g in groups:
         region = np.isin(labels, g)

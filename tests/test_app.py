@@ -46,6 +46,7 @@ def test_starts_blank_asking_for_a_digit():
 @pytest.mark.parametrize("digit", ["7", "0"])
 def test_uploaded_digit_is_predicted_with_every_step_shown(digit):
     at = upload(start(), f"{digit}.png", png(255 - draw_digit(digit)))  # dark on light, like a scan
+    assert at.get("file_uploader")[0].proto.label == "A photo or scan of one digit"
     assert [(m.label, m.value) for m in at.metric] == [("Prediction", digit)]
     top3 = at.dataframe[0].value
     assert list(top3["Digit"])[0] == digit and len(top3) == 3
@@ -365,6 +366,8 @@ def test_number_mode_reads_an_uploaded_number_digit_by_digit():
     at.segmented_control(key="mode").set_value("Number").run()
     assert not at.exception, at.exception
     assert at.info[0].value == "Write a number on the black strip…"
+    at.radio(key="source").set_value("Upload").run()
+    assert at.get("file_uploader")[0].proto.label == "A photo or scan of a written number"
     at = upload(at, "year.png", png(255 - number("170", 30)))  # dark on light, like a photo of paper
     assert [(m.label, m.value) for m in at.metric] == [("Number", "170")]
     captions = [c for image in at.image for c in image.captions]

@@ -55,6 +55,28 @@ def test_a_four_in_two_strokes_stays_one_digit(cnn):
     assert read_number(img, cnn).best_guess == "41"
 
 
+def five_with_its_flag_lifted(width: int = 560) -> np.ndarray:
+    """A 5 whose flag, written apart from its body, reaches well to the right of it, and a 1 after it."""
+    img = np.zeros((280, width), np.uint8)
+    body = [(70, 50), (62, 130), (110, 115), (150, 140), (160, 195), (130, 240), (60, 235)]
+    cv2.polylines(img, [np.array(body)], False, 255, 14, cv2.LINE_AA)
+    cv2.line(img, (105, 45), (260, 38), 255, 14, cv2.LINE_AA)  # the flag: shares under 0.7 of the body's columns
+    cv2.line(img, (400, 40), (395, 245), 255, 14, cv2.LINE_AA)
+    return img
+
+
+def test_a_flag_written_apart_joins_the_digit_it_lies_over(cnn):
+    img = five_with_its_flag_lifted()
+    assert cv2.connectedComponents((img > 0).astype(np.uint8))[0] - 1 == 3
+    five, one = segment(img)
+    assert five.x0 < 70 and five.x1 > 260 and one.x0 > 380  # the flag is part of the 5, not a digit
+    assert read_number(img, cnn).best_guess == "51"
+    lone_dash = img.copy()
+    lone_dash[:, 40:300] = 0
+    cv2.line(lone_dash, (180, 140), (300, 140), 255, 14, cv2.LINE_AA)  # a flat piece over nothing stays as it was
+    assert len(segment(lone_dash)) == 2
+
+
 def test_touching_digits_are_cut_where_the_network_is_surest(cnn):
     img = number("00", gap=-14)  # the two rings touch
     assert cv2.connectedComponents((img > 0).astype(np.uint8))[0] - 1 == 1
@@ -216,3 +238,6 @@ def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
     assert module.crowding([(0, 10), (20, 30)]) == 0.0 and module.crowding([(0, 10)]) == 0.0
     assert module.crowding([(0, 10), (8, 40)]) == pytest.approx(0.2)  # touching: a fifth of the narrower
     assert module.crowding([(0, 40), (30, 34), (50, 60)]) == 1.0  # a narrow 1 drawn wholly over its neighbour
+    assert module.apart([(0, 10), (20, 30)], pen=8) and module.apart([(0, 10)], pen=50)
+    assert not module.apart([(0, 10), (20, 30)], pen=12)  # the centre lines are apart, the inks not
+    assert not module.apart([(0, 10), (8, 40)], pen=1)
