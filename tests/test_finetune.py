@@ -77,6 +77,7 @@ def test_cli_on_a_folder_writes_loadable_weights_and_one_json_line(tmp_path, cap
     assert meta["fine_tuned"] and meta["base_sha256"] == finetune.sha256_of(SHIPPED_CNN)
     assert meta["drawings_per_digit"] == {"1": 6, "6": 6} and meta["accuracy_after"] == summary["accuracy_after"]
     assert 0 < meta["unsure_below"] < 1 and meta["temperature"] > 0
+    assert meta["max_forgetting"] is None  # no replay digits to check forgetting on
     ranked = predictor.predict(preprocess(ring(0.8, 14)).tensor)
     assert ranked[0][0] == 6
 
@@ -138,3 +139,29 @@ def test_the_check_holds_out_a_stratified_half_or_quarter():
     assert sorted(labels[held].tolist()) == list(range(10))  # one of each digit
     [held] = finetune._folds(np.repeat(np.arange(10), 8), seed=0)  # enough drawings: a quarter
     assert len(held) == 20 and sorted(np.repeat(np.arange(10), 8)[held].tolist()) == sorted(list(range(10)) * 2)
+
+
+def test_a_fine_tune_that_forgets_everyone_else_is_moved_back_towards_the_base():
+    import copy
+
+    import torch
+
+    base, _ = load_weights(SHIPPED_CNN, "cnn")
+    digits = "0147" * 6
+    val = (preprocessed([draw_digit(d, stroke=s) for d, s in zip(digits, [10, 16, 22] * 8)]),
+           np.array([int(d) for d in digits]))
+    replay = finetune.Replay(train_x=val[0], train_y=val[1], val={"mnist": val})
+    assert finetune.replay_accuracy(base, replay) >= 0.9
+    unharmed = copy.deepcopy(base)
+    assert finetune.within_forgetting(base, unharmed, replay, 0.002) is unharmed  # within the limit: kept as it is
+    nothing_held_out = finetune.Replay(train_x=val[0], train_y=val[1], val={})
+    forgetful = copy.deepcopy(base)
+    with torch.no_grad():
+        forgetful.classifier[-1].bias[6] += 30.0  # "everything is a 6"
+    assert finetune.replay_accuracy(forgetful, replay) < 0.2
+    kept = finetune.within_forgetting(base, forgetful, replay, 0.002)
+    assert finetune.replay_accuracy(kept, replay) >= finetune.replay_accuracy(base, replay) - 0.002
+    moved = (kept.classifier[-1].bias[6] - base.classifier[-1].bias[6]).item()
+    assert 0 <= moved < 30.0 and not kept.training
+    assert torch.equal(forgetful.classifier[-1].bias, base.classifier[-1].bias + torch.eye(10)[6] * 30.0)  # not changed in place
+    assert finetune.within_forgetting(base, forgetful, nothing_held_out, 0.002) is forgetful  # nothing to judge by
