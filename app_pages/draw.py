@@ -57,9 +57,9 @@ def canvas_input(stroke: int, realtime: bool) -> tuple[np.ndarray | None, dict |
     return (data, canvas.json_data) if data is not None and has_strokes else (None, None)
 
 
-def upload_input(what: str = "one digit", hint: str = "") -> np.ndarray | None:
+def upload_input(what: str = "one digit", advice: str | None = None) -> np.ndarray | None:
     upload = st.file_uploader(f"A photo or scan of {what}", type=["png", "jpg", "jpeg", "bmp", "webp"],
-                              help="Dark on light or light on dark; any size up to 10 MB." + hint)
+                              help=" ".join(filter(None, ["Dark on light or light on dark; any size up to 10 MB.", advice])))
     if upload is None:
         return None
     try:
@@ -279,8 +279,8 @@ def number_area(models) -> None:
         strokes = canvas.json_data if image is not None else None
     else:
         # From an image alone, digits whose ink touches must be cut apart by guesswork (see the README).
-        image, strokes = upload_input("a written number", " Leave a little space between the digits: "
-                                      "touching digits are harder to tell apart in a photo than on the canvas."), None
+        image, strokes = upload_input("a written number", "Leave a little space between the digits: touching "
+                                      "digits are harder to tell apart in a photo than on the canvas."), None
     if image is None:
         st.info("Write a number on the black strip…" if source == "Draw" else "Choose an image of a written number…")
         return

@@ -11,7 +11,8 @@ fewest digits the geometry allows are taken.
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
 levels). Its 8-connected pieces are grouped by horizontal overlap, so a 4 or
 a 7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
-dropped; a flat group (a 5's flag lifted off its body) joins the digit it lies over. A group much wider than a digit is tall (TOUCHING_ASPECT) is taken
+dropped; a flat group (a 5's flag lifted off its body) joins the digit it
+lies over. A group much wider than a digit is tall (TOUCHING_ASPECT) is taken
 for touching digits and cut at columns near where boundaries are likely,
 keeping the cut whose pieces the network is surest of (the geometric mean
 of `score`), at most SCORE_BUDGET questions to it per number. Each digit's
@@ -148,11 +149,12 @@ def _groups(mask: np.ndarray) -> list[list[int]]:
 def _join_flat_groups(groups: list[list[int]], stats: np.ndarray, height: int) -> list[list[int]]:
     """`groups` with each flat one (under FLAT of `height` tall) joined to the tall group whose columns
     it shares most: a 5's flag written off its body overlaps it too little to be grouped with it."""
-    def extent(g, start, size):
+    def extent(g, start, size):  # first and one-past-last pixel of the group along one axis
         return min(stats[j, start] for j in g), max(stats[j, start] + stats[j, size] for j in g)
 
     spans = [extent(g, cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH) for g in groups]
-    flat = [np.subtract(*extent(g, cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT)[::-1]) < FLAT * height for g in groups]
+    tops_bottoms = [extent(g, cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT) for g in groups]
+    flat = [bottom - top < FLAT * height for top, bottom in tops_bottoms]
     joined = [list(g) for g in groups]
     for i, (x0, x1) in enumerate(spans):
         if not flat[i]:

@@ -55,9 +55,9 @@ def test_a_four_in_two_strokes_stays_one_digit(cnn):
     assert read_number(img, cnn).best_guess == "41"
 
 
-def five_with_its_flag_lifted(width: int = 560) -> np.ndarray:
+def five_with_its_flag_lifted() -> np.ndarray:
     """A 5 whose flag, written apart from its body, reaches well to the right of it, and a 1 after it."""
-    img = np.zeros((280, width), np.uint8)
+    img = np.zeros((280, 560), np.uint8)
     body = [(70, 50), (62, 130), (110, 115), (150, 140), (160, 195), (130, 240), (60, 235)]
     cv2.polylines(img, [np.array(body)], False, 255, 14, cv2.LINE_AA)
     cv2.line(img, (105, 45), (260, 38), 255, 14, cv2.LINE_AA)  # the flag: shares under 0.7 of the body's columns
