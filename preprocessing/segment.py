@@ -36,7 +36,9 @@ weighed at once by dynamic programming: the sum over the runs of the log of
 - strokes that read as a sure, tall digit of their own, added to a digit
   that reads just as it did without them, cost VANISH_LOG as part of it: a
   1 or a 6 drawn into an 8 still reads "8", so the network alone would
-  merge them;
+  merge them; so does a sure digit written before another that swallows it
+  (an 8 written over the 1 before it), unless the two read as the same digit
+  (a 1's flag reads as a 1 on its own);
 - a dot (DOT) is never a digit alone: it joins one only where that digit
   reads surer with it, and is otherwise left out.
 A stroke added later inside an earlier digit (a crossbar put in at the end)
@@ -84,8 +86,9 @@ MAX_STROKES = 120
 #: network reads that digit surer with it (a 0 whose recording left a dot below it).
 DOT = 0.1
 #: Strokes that read as a sure digit (SURE) of their own, tall (TALL of the number's height) and not
-#: inside it, added to a digit that reads as it did without them, are another digit: the network
-#: reads an 8 with a 1 or a 6 drawn into it as an 8. Taking them into that digit costs VANISH_LOG.
+#: inside it, added to a digit that reads as it did without them (or written before one that reads
+#: as it would alone), are another digit: the network reads an 8 with a 1 or a 6 drawn into it as an
+#: 8. Taking them into that digit costs VANISH_LOG.
 SURE = 0.9
 TALL = 0.7
 VANISH_LOG = float(np.log(0.05))
@@ -299,12 +302,18 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
         return readings[i, j]
 
     def vanishes(i: int, m: int, j: int) -> bool:
-        """Whether strokes m..j-1, a sure digit of their own, leave strokes i..m-1 read as they were."""
+        """Whether strokes i..m-1 and m..j-1, each a sure digit, read together as one of them alone
+        does: the other, written before or after it, vanished into it."""
         if run(i, m) == -np.inf or run(m, j) == -np.inf or all(dot[i:m]) or all(dot[m:j]):
             return False  # not two possible digits (and no more questions to the network)
         a, b, union = reading(i, m), reading(m, j), reading(i, j)
-        return (a[0] == union[0] and min(a[1], b[1]) >= SURE
-                and (b[2].y1 - b[2].y0) >= TALL * height and not _inside(_span(spans[m:j]), _span(spans[i:m])))
+        if min(a[1], b[1]) < SURE:
+            return False
+        first, last = _span(spans[i:m]), _span(spans[m:j])
+        if a[0] == union[0]:
+            return (b[2].y1 - b[2].y0) >= TALL * height and not _inside(last, first)
+        # A digit's first strokes may read as the whole digit (a 1's flag, as a 1): only another digit vanishes.
+        return b[0] == union[0] and (a[2].y1 - a[2].y0) >= TALL * height and not _inside(first, last)
 
     runs: dict[tuple[int, int], float] = {}
 

@@ -218,6 +218,12 @@ def test_a_one_drawn_into_an_eight_is_a_second_digit(cnn, dx):
     assert read_number(canvas(strokes), cnn, strokes, 14).number == "81"
 
 
+@pytest.mark.parametrize("dx", [40, 50, 60])
+def test_a_one_written_before_an_eight_that_crosses_it_is_a_digit_of_its_own(cnn, dx):
+    strokes = [line((200 - dx, 40), (200 - dx, 240)), figure_eight(200, 140, 100)]  # "18", the 8 over the 1
+    assert read_number(canvas(strokes), cnn, strokes, 14).number == "18"
+
+
 def test_a_dot_is_never_a_digit_and_a_fat_one_cropped_tight_is_still_a_one(cnn):
     one, seven = line((100, 40), (100, 240)), np.array([(220.0, 50.0), (320.0, 50.0), (250.0, 240.0)])
     full_stop = np.array([(170.0, 236.0)])  # a pen's width wide: too big for a speck
