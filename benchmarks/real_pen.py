@@ -11,7 +11,8 @@ canvas's own pen (model/strokes.py), in the three polarities in turn, then
 put through the app's preprocess() and the model. Fixed seed: the same
 images every run. Reported: accuracy overall and per class, width, size and
 polarity; per writer (worst, median, and those under 97%); the commonest
-confusions; and how many answers are "not sure". Accuracy is also given for
+confusions; how many answers are "not sure", how many of the wrong ones that
+warns of, and how often the answers not flagged are right. Accuracy is also given for
 the writers DigiLeTs lists as "complete": some recordings of the others
 miss strokes (a 6 that is only its top arc, an 8 that is only an S). --save writes the images as
 DIR/<digit>/<writer>-<n>.png, the layout model.evaluate --images reads;
@@ -80,6 +81,9 @@ def summarise(records: list[dict]) -> dict:
         "n": len(records),
         "complete_writers": {"accuracy": acc(complete), "n": len(complete), "writers": len({r["writer"] for r in complete})},
         "flagged_unsure": float(np.mean([r["unsure"] for r in records])),
+        # What "not sure" does for a person: how many wrong answers it warns of, how right the rest are.
+        "wrong_flagged_unsure": acc([dict(r, hit=r["unsure"]) for r in records if not r["hit"]]),
+        "sure_accuracy": acc([r for r in records if not r["unsure"]]),
         "per_class": {str(d): acc(by[("label", d)]) for d in range(10)},
         "per_width": {s: acc(by[("stroke", s)]) for s in STROKES},
         "per_size": {s: acc(by[("size", s)]) for s in SIZES},
@@ -141,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         r = results[arch] = summarise(records)
         print(f"{arch.upper()}: {r['accuracy']:.2%} of {r['n']} real-pen drawings by {len(r['per_writer'])} held-out writers; "
               f"{r['flagged_unsure']:.2%} flagged 'not sure'")
+        if r["wrong_flagged_unsure"] is not None:
+            print(f"  of the wrong answers, {r['wrong_flagged_unsure']:.1%} were flagged 'not sure'; "
+                  f"the answers not flagged are right {r['sure_accuracy']:.2%} of the time")
         print(f"  writers whose recordings are all complete: {r['complete_writers']['accuracy']:.2%} of {r['complete_writers']['n']}")
         print("  per class: " + ", ".join(f"{d} {a:.1%}" for d, a in r["per_class"].items()))
         print("  per width: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_width"].items())
