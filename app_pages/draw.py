@@ -209,13 +209,15 @@ def retry_unsaved() -> None:
 
 
 def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | None,
-             answers: dict[str, list[tuple[int, float]]], weights: dict) -> None:
-    """'Right?' under the answer: one tap saves the drawing with its label (or undoes that)."""
+             answers: dict[str, list[tuple[int, float]]], weights: dict, problems: bool = True, within: bytes = b"") -> None:
+    """'Right?' under the answer: one tap saves the drawing with its label (or undoes that).
+    `problems`: also say here when saving failed (a page with several answers says it once);
+    `within`: what tells this answer from another of the same image on the page (a number's "1" and "1")."""
     profile = current_profile()
     if not profile.can_save:
         st.caption("Right? Sign in (sidebar) to save your corrections.")
         return
-    digest = hashlib.sha256(image.tobytes() + str(image.shape).encode()).hexdigest()[:20]
+    digest = hashlib.sha256(within + image.tobytes() + str(image.shape).encode()).hexdigest()[:20]
     saved = st.session_state.get("saved", {}).get(digest)
     if saved:
         saved_id, label = saved
@@ -232,6 +234,12 @@ def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | Non
         st.pills("Right? Tap ✓, or the digit it really is", options, key=f"right-{digest}",
                  on_change=on_feedback, args=(digest, profile.name, drawing, top),
                  help=f"✓ saves it as {top}." if top is not None else None, wrap=True)
+    if problems:
+        saving_problems()
+
+
+def saving_problems() -> None:
+    """Why the last save failed, and a button to retry the drawings kept in the session."""
     if st.session_state.get("store_error"):
         st.error(st.session_state.store_error + " The drawing is kept in this session; the predictions still work.")
     if st.session_state.get("unsaved"):
@@ -297,7 +305,8 @@ def number_area(models) -> None:
     st.metric("Number", reading.number, border=True,
               help=f"{arch.upper()}; ? marks a digit it is not sure of (best guess {reading.best_guess}).")
     if unsure:
-        st.warning(f"Not sure of digit {', '.join(map(str, unsure))}: the best guess is {reading.best_guess}.")
+        st.warning(f"Not sure of digit {', '.join(map(str, unsure))}: the best guess is {reading.best_guess}. "
+                   "Open a digit below to tell it what it is.")
     st.image(draw_boxes(image, [d.box for d in reading.digits]), width="stretch",
              caption=f"{len(reading.digits)} digit{'' if len(reading.digits) == 1 else 's'} found "
                      f"{'from your strokes' if strokes else 'in the image'}, boxed left to right")
@@ -305,9 +314,16 @@ def number_area(models) -> None:
         with column:
             st.image(for_display(d.result.image, 84), width="stretch",
                      caption=f"{k}: " + ", ".join(f"{g} {percent(p)}" for g, p in d.ranked[:3]))
+    # Each digit can be corrected and saved on its own, as a drawing of one digit (its ink alone):
+    # what the fine-tune learns from, whichever mode it was written in.
+    source, weights = ("canvas" if strokes else "upload"), {arch: weights_info(path)}
+    number_digest = hashlib.sha256(image.tobytes() + str(image.shape).encode()).digest()
     for k, d in enumerate(reading.digits, 1):
-        with st.expander(f"Steps of digit {k}"):
+        with st.expander(f"Digit {k}: right? and its steps", expanded=d.unsure):
+            feedback(d.box.image, d.result, source, None, {arch: d.ranked}, weights, problems=False,
+                     within=number_digest + str(k).encode())
             show_steps(d.result)
+    saving_problems()
 
 
 @st.fragment

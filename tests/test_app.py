@@ -373,4 +373,23 @@ def test_number_mode_reads_an_uploaded_number_digit_by_digit():
     captions = [c for image in at.image for c in image.captions]
     assert captions[0] == "3 digits found in the image, boxed left to right"
     assert [c.split(":")[0] for c in captions[1:4]] == ["1", "2", "3"] and captions[1].startswith("1: 1 ")
-    assert [e.label for e in at.expander] == ["Steps of digit 1", "Steps of digit 2", "Steps of digit 3"]
+    assert [e.label for e in at.expander] == [f"Digit {k}: right? and its steps" for k in (1, 2, 3)]
+
+
+def test_each_digit_of_a_number_can_be_corrected_and_saved_on_its_own(db):
+    from test_numbers import number
+
+    at = start()
+    at.segmented_control(key="mode").set_value("Number").run()
+    at = upload(at, "year.png", png(255 - number("117", 30)))  # two identical 1s: two answers all the same
+    assert at.metric[0].value == "117"
+    pills = [p for p in at.button_group if p.label.startswith("Right?")]
+    assert len(pills) == 3
+    pills[2].set_value("1").run()  # "the third digit is really a 1"
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Saved as 1 (drawing #1). It is on the My drawings page."]
+    saved = db.get("local", 1)
+    assert saved.label == 1 and saved.source == "upload" and saved.predictions["cnn"][0][0] == 7
+    assert db.count("local") == 1
+    next(b for b in at.button if b.label == "Undo").click().run()
+    assert db.count("local") == 0
