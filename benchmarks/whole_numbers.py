@@ -1,7 +1,7 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
     python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
-                                       [--save DIR] [--json]
+                                       [--photo] [--save DIR] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -19,6 +19,10 @@ complete (the others' include damaged digits: a 6 that is only its top arc), and
 numbers in which no digit covers more than CROWDED of its neighbour's width (the gaps go down to
 -12% of the height, so a narrow digit can lie almost wholly over its neighbour), and over the
 numbers in which no two digits' inks share a column (as a number written with spaces).
+--photo reads each number (from the image alone) as a photo of paper that
+takes in what lies beyond it: dark ink on light paper, and a dark band (the
+desk) 5-15% of the width or height wide on one side, or a dark corner, set
+beside the paper, never over the writing.
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
 """
@@ -95,6 +99,24 @@ def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarr
     return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH)), placed, stroke, spans
 
 
+def photo_of_paper(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`canvas` (white on black) as dark ink on light paper, with a dark desk beside it (see --photo)."""
+    paper = (225 - 0.75 * canvas.astype(np.float64) * 225 / 255).astype(np.uint8)
+    h, w = paper.shape
+    desk, share = 50, rng.uniform(0.05, 0.15)
+    side = ["right", "left", "below", "above", "corner"][rng.integers(5)]
+    if side in ("right", "left"):
+        band = np.full((h, round(share * w)), desk, np.uint8)
+        return np.hstack([paper, band] if side == "right" else [band, paper])
+    if side in ("below", "above"):
+        band = np.full((round(share * h), w), desk, np.uint8)
+        return np.vstack([paper, band] if side == "below" else [band, paper])
+    d = round(share * w)
+    corner = np.full((h, d), 225, np.uint8)
+    corner[: h // 3] = desk
+    return np.hstack([corner, paper])
+
+
 def main(argv: list[str] | None = None) -> int:
     from model import WeightsError, load_predictor
 
@@ -107,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", metavar="DIR")
     parser.add_argument("--input", choices=["strokes", "image", "both"], default="both",
                         help="read from the strokes (as the canvas gives them), the image alone, or both")
+    parser.add_argument("--photo", action="store_true", help="read each number, from the image alone, as a photo of "
+                        "paper with the desk beside it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    inputs = ["strokes", "image"] if args.input == "both" else [args.input]
+    inputs = ["image"] if args.photo else ["strokes", "image"] if args.input == "both" else [args.input]
+    photo_rng = np.random.default_rng(args.seed + 1000)  # apart from the numbers' draws: the same numbers either way
     try:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         predictor = load_predictor(args.arch, args.weights_dir)
@@ -140,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                     if source == "strokes":
                         read = read_number(canvas, predictor, strokes, width).best_guess
                     else:
-                        read = read_number(canvas, predictor).best_guess
+                        read = read_number(photo_of_paper(canvas, photo_rng) if args.photo else canvas, predictor).best_guess
                 except ValueError:
                     read = ""
                 rows.append({"input": source, "length": length, "truth": truth, "read": read,
@@ -151,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     for source in inputs:
         mine = [r for r in rows if r["input"] == source]
         summary[source] = {}
-        print(f"{source} ({'the canvas: strokes in the order drawn' if source == 'strokes' else 'the image alone, as an upload'}):")
+        how = {"strokes": "the canvas: strokes in the order drawn", "image": "the image alone, as an upload"}[source]
+        print(f"{source} ({how}{', a photo of paper with the desk beside it' if args.photo else ''}):")
         for name, group in ([("all", mine)] + [(str(n), [r for r in mine if r["length"] == n]) for n in range(2, 9)]
                             + [("complete", [r for r in mine if r["complete"]]),
                                ("uncrowded", [r for r in mine if r["crowding"] <= CROWDED]),

@@ -9,7 +9,9 @@ candidate digit's ink (model.number passes the predictor's); without it the
 fewest digits the geometry allows are taken.
 
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
-levels). Its 8-connected pieces are grouped by horizontal overlap, so a 4 or
+levels), less what a photo takes in beyond the paper (a desk, the paper's
+edge: solid or long pieces along the image's edge, see _edge_regions()).
+Its 8-connected pieces are grouped by horizontal overlap, so a 4 or
 a 7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
 dropped; a flat group (a 5's flag lifted off its body) joins the digit it
 lies over. A group much wider than a digit is tall (TOUCHING_ASPECT) is taken
@@ -70,6 +72,14 @@ SPECK = 0.03
 #: flag lifted off its body, a 7's crossbar): it joins the group it lies over, if any.
 FLAT = 0.35
 MAX_DIGITS = 12
+#: A piece along more than this share of a side of the image, and more than EDGE_THICKNESS times as
+#: thick as the writing, is the photo's surroundings (a desk, the paper's edge): see _edge_regions().
+EDGE_SHARE = 0.25
+EDGE_THICKNESS = 2.0
+#: ...and one along more than EDGE_ACROSS of a side and longer than EDGE_LONG times the writing's
+#: height, however thin, runs across the photo: no digit does.
+EDGE_ACROSS = 0.9
+EDGE_LONG = 1.5
 #: Black pixels round each digit's image: preprocess() judges polarity by the border, and a fat 1
 #: cropped tight is ink all along it (read as dark on light, inverted, and not read as a 1).
 MARGIN = 4
@@ -124,6 +134,42 @@ def ink_image(image: np.ndarray) -> np.ndarray:
     gray, _ = S.flatten_paper(S.to_grayscale(image))
     img, _ = S.normalize_polarity(gray)
     return img
+
+
+def _edge_regions(mask: np.ndarray) -> np.ndarray:
+    """The pieces of `mask` that are the photo's surroundings, not writing (a boolean image).
+
+    A photo of paper may take in the desk beside it, the paper's edge or a
+    shadow: solid "ink" along the image's edge. A piece is taken for that
+    when it lies along more than EDGE_SHARE of one side of the image and
+    either is more than EDGE_THICKNESS times as thick (its widest inscribed
+    disc) as the thickest of the other pieces, or lies along more than
+    EDGE_ACROSS of a side and is longer there than EDGE_LONG times the
+    tallest other piece (a band across the photo). Writing alone is never
+    taken: there must be other pieces. A digit cropped tight against the
+    edge is as thick and as tall as the others.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    none = np.zeros(mask.shape, bool)
+    if n <= 2:
+        return none
+    along, length = np.zeros(n), np.zeros(n)
+    for side, extent in ((labels[0], cv2.CC_STAT_WIDTH), (labels[-1], cv2.CC_STAT_WIDTH),
+                         (labels[:, 0], cv2.CC_STAT_HEIGHT), (labels[:, -1], cv2.CC_STAT_HEIGHT)):
+        share = np.bincount(side, minlength=n) / len(side)
+        length = np.where(share > along, stats[:, extent], length)
+        along = np.maximum(along, share)
+    depth = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]  # the image's edge is background
+    thickness = np.zeros(n)
+    np.maximum.at(thickness, labels.ravel(), depth.ravel())
+    candidates = [i for i in range(1, n) if along[i] > EDGE_SHARE]
+    others = [i for i in range(1, n) if i not in candidates]
+    if not candidates or not others:
+        return none
+    thickest, tallest = thickness[others].max(), stats[others, cv2.CC_STAT_HEIGHT].max()
+    edge = [i for i in candidates if thickness[i] > EDGE_THICKNESS * thickest
+            or (along[i] > EDGE_ACROSS and length[i] > EDGE_LONG * tallest)]
+    return np.isin(labels, edge) if edge else none
 
 
 def _groups(mask: np.ndarray) -> list[list[int]]:
@@ -375,6 +421,10 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
     """
     img = ink_image(image)
     mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
+    edges = _edge_regions(mask)
+    if edges.any():  # what is left is re-levelled: the edge no longer sets what counts as ink
+        img = np.where(edges, 0, img).astype(np.uint8)
+        mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
     groups, labels, stats = _groups(mask)
     if not groups:
         raise S.EmptyDrawingError("The image is blank: write a number.")

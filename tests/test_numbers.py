@@ -77,6 +77,33 @@ def test_a_flag_written_apart_joins_the_digit_it_lies_over(cnn):
     assert len(segment(lone_dash)) == 2
 
 
+@pytest.mark.parametrize("desk", ["right", "below", "corner"])
+def test_a_photo_that_takes_in_the_desk_reads_the_number_on_the_paper(cnn, desk):
+    paper = (235 - 0.8 * number("170", 30)).astype(np.uint8)  # dark ink on light paper
+    h, w = paper.shape
+    if desk == "right":  # the desk beside the paper: dark, much wider than a stroke
+        photo = np.hstack([paper, np.full((h, 90), 50, np.uint8)])
+    elif desk == "below":  # the paper's edge: a thin dark band right across
+        photo = np.vstack([paper, np.full((12, w), 50, np.uint8)])
+    else:  # a dark corner beyond the paper
+        photo = np.hstack([np.full((h, 60), 235, np.uint8), paper])
+        photo[:100, :60] = 50
+    assert read_number(photo, cnn).number == "170"
+
+
+def test_writing_against_the_edge_is_not_taken_for_the_desk(cnn):
+    from preprocessing.segment import _edge_regions
+
+    img = number("17", 30)
+    ys, xs = np.nonzero(img)
+    tight = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]  # the 1 runs all along the left edge
+    assert not _edge_regions((tight > 64).astype(np.uint8)).any()
+    assert read_number(255 - tight, cnn).number == "17"
+    one = np.zeros((100, 20), np.uint8)
+    one[:, 5:15] = 1  # a lone stroke along the whole image is the writing
+    assert not _edge_regions(one).any()
+
+
 def test_touching_digits_are_cut_where_the_network_is_surest(cnn):
     img = number("00", gap=-14)  # the two rings touch
     assert cv2.connectedComponents((img > 0).astype(np.uint8))[0] - 1 == 1
@@ -247,3 +274,9 @@ def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
     assert module.apart([(0, 10), (20, 30)], pen=8) and module.apart([(0, 10)], pen=50)
     assert not module.apart([(0, 10), (20, 30)], pen=12)  # the centre lines are apart, the inks not
     assert not module.apart([(0, 10), (8, 40)], pen=1)
+    canvas = number("17", 30)
+    for seed in range(6):  # the photo keeps the whole paper and adds the desk beside it, never over the writing
+        photo = module.photo_of_paper(canvas, np.random.default_rng(seed))
+        assert photo.shape[0] >= canvas.shape[0] and photo.shape[1] >= canvas.shape[1] and photo.shape != canvas.shape
+        assert photo.min() == 50 and photo.max() == 225
+        assert (photo < 100).sum() > (canvas > 128).sum()  # the ink, and the desk
