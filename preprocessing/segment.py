@@ -80,6 +80,8 @@ EDGE_THICKNESS = 2.0
 #: height, however thin, runs across the photo: no digit does.
 EDGE_ACROSS = 0.9
 EDGE_LONG = 1.5
+#: The writing beside such a piece is at least this share of the image's height tall (more than dust).
+EDGE_WRITING = 0.1
 #: Black pixels round each digit's image: preprocess() judges polarity by the border, and a fat 1
 #: cropped tight is ink all along it (read as dark on light, inverted, and not read as a 1).
 MARGIN = 4
@@ -146,8 +148,9 @@ def _edge_regions(mask: np.ndarray) -> np.ndarray:
     disc) as the thickest of the other pieces, or lies along more than
     EDGE_ACROSS of a side and is longer there than EDGE_LONG times the
     tallest other piece (a band across the photo). Writing alone is never
-    taken: there must be other pieces. A digit cropped tight against the
-    edge is as thick and as tall as the others.
+    taken: there must be other pieces, at least one of them EDGE_WRITING of
+    the image's height tall, and specks among them do not count. A digit
+    cropped tight against the edge is as thick and as tall as the others.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     none = np.zeros(mask.shape, bool)
@@ -165,6 +168,12 @@ def _edge_regions(mask: np.ndarray) -> np.ndarray:
     candidates = [i for i in range(1, n) if along[i] > EDGE_SHARE]
     others = [i for i in range(1, n) if i not in candidates]
     if not candidates or not others:
+        return none
+    # The writing is the other pieces but specks (dust is thinner than any stroke), and some of it
+    # must be more than a speck: dust alone beside a digit along the edge is no writing.
+    areas = stats[others, cv2.CC_STAT_AREA]
+    others = [i for i, a in zip(others, areas) if a >= SPECK * areas.max()]
+    if stats[others, cv2.CC_STAT_HEIGHT].max() < EDGE_WRITING * mask.shape[0]:
         return none
     thickest, tallest = thickness[others].max(), stats[others, cv2.CC_STAT_HEIGHT].max()
     edge = [i for i in candidates if thickness[i] > EDGE_THICKNESS * thickest

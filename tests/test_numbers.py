@@ -99,6 +99,13 @@ def test_writing_against_the_edge_is_not_taken_for_the_desk(cnn):
     tight = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]  # the 1 runs all along the left edge
     assert not _edge_regions((tight > 64).astype(np.uint8)).any()
     assert read_number(255 - tight, cnn).number == "17"
+    dusty = tight.copy()
+    dusty[5:7, 100:102] = 255  # a speck of dust is thinner than any stroke: it says nothing of the writing
+    assert not _edge_regions((dusty > 64).astype(np.uint8)).any()
+    lone = np.zeros((200, 40), np.uint8)
+    lone[:, :12] = 1  # a 1 cropped tight, along the whole left edge, and dust beside it
+    lone[100:102, 30:32] = 1
+    assert not _edge_regions(lone).any()
     one = np.zeros((100, 20), np.uint8)
     one[:, 5:15] = 1  # a lone stroke along the whole image is the writing
     assert not _edge_regions(one).any()
