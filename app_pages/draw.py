@@ -208,6 +208,11 @@ def retry_unsaved() -> None:
             break
 
 
+def image_digest(image: np.ndarray, within: bytes = b"") -> str:
+    """A short key for `image` (and `within`, what tells apart two answers of the same image on a page)."""
+    return hashlib.sha256(within + image.tobytes() + str(image.shape).encode()).hexdigest()[:20]
+
+
 def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | None,
              answers: dict[str, list[tuple[int, float]]], weights: dict, problems: bool = True, within: bytes = b"") -> None:
     """'Right?' under the answer: one tap saves the drawing with its label (or undoes that).
@@ -217,7 +222,7 @@ def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | Non
     if not profile.can_save:
         st.caption("Right? Sign in (sidebar) to save your corrections.")
         return
-    digest = hashlib.sha256(within + image.tobytes() + str(image.shape).encode()).hexdigest()[:20]
+    digest = image_digest(image, within)
     saved = st.session_state.get("saved", {}).get(digest)
     if saved:
         saved_id, label = saved
@@ -317,11 +322,11 @@ def number_area(models) -> None:
     # Each digit can be corrected and saved on its own, as a drawing of one digit (its ink alone):
     # what the fine-tune learns from, whichever mode it was written in.
     source, weights = ("canvas" if strokes else "upload"), {arch: weights_info(path)}
-    number_digest = hashlib.sha256(image.tobytes() + str(image.shape).encode()).digest()
+    number = image_digest(image).encode()
     for k, d in enumerate(reading.digits, 1):
         with st.expander(f"Digit {k}: right? and its steps", expanded=d.unsure):
             feedback(d.box.image, d.result, source, None, {arch: d.ranked}, weights, problems=False,
-                     within=number_digest + str(k).encode())
+                     within=number + b"/%d" % k)
             show_steps(d.result)
     saving_problems()
 

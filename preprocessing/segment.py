@@ -169,13 +169,13 @@ def _edge_regions(mask: np.ndarray) -> np.ndarray:
     others = [i for i in range(1, n) if i not in candidates]
     if not candidates or not others:
         return none
-    # The writing is the other pieces but specks (dust is thinner than any stroke), and some of it
-    # must be more than a speck: dust alone beside a digit along the edge is no writing.
+    # The writing is the other pieces but specks (dust is far smaller than any stroke), and it must be
+    # more than dust: dust alone beside a digit along the edge is no writing to compare that digit with.
     areas = stats[others, cv2.CC_STAT_AREA]
     others = [i for i, a in zip(others, areas) if a >= SPECK * areas.max()]
-    if stats[others, cv2.CC_STAT_HEIGHT].max() < EDGE_WRITING * mask.shape[0]:
-        return none
     thickest, tallest = thickness[others].max(), stats[others, cv2.CC_STAT_HEIGHT].max()
+    if tallest < EDGE_WRITING * mask.shape[0]:
+        return none
     edge = [i for i in candidates if thickness[i] > EDGE_THICKNESS * thickest
             or (along[i] > EDGE_ACROSS and length[i] > EDGE_LONG * tallest)]
     return np.isin(labels, edge) if edge else none
