@@ -251,14 +251,21 @@ def saving_problems() -> None:
         st.button(f"Retry saving ({len(st.session_state.unsaved)} kept)", on_click=retry_unsaved)
 
 
-NUMBER_CANVAS = (840, 280)
-PHONE_NUMBER_CANVAS = (320, 128)  # the width of the narrowest common phones, less the page's margins
+#: The number canvas's sizes in CSS pixels. A phone (its browser says "Mobi") starts on Narrow, the
+#: width of the narrowest common phones less the page's margins; anything else on Wide. A tablet or a
+#: narrow window may show only part of the wide strip (an iPad's browser says it is a Mac), so the
+#: person can pick a narrower one.
+NUMBER_CANVASES = {"Wide": (840, 280), "Medium": (480, 160), "Narrow": (320, 128)}
 
 
 def number_canvas_size() -> tuple[int, int]:
-    """The number canvas: 840x280 on a computer, the phone's width on a phone (its browser says "Mobi")."""
+    """The number canvas's (width, height): the person's pick, else Narrow on a phone and Wide elsewhere."""
     agent = st.context.headers.get("User-Agent", "") if st.context.headers else ""
-    return PHONE_NUMBER_CANVAS if "Mobi" in agent else NUMBER_CANVAS
+    default = "Narrow" if "Mobi" in agent else "Wide"
+    picked = st.segmented_control("Strip", list(NUMBER_CANVASES), default=default, key="strip",
+                                  help="How wide the canvas is. If the black strip is cut off on your screen, "
+                                       "pick a narrower one (the drawing starts again).")
+    return NUMBER_CANVASES[picked or default]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -277,13 +284,13 @@ def number_area(models) -> None:
     from preprocessing.segment import draw_boxes
 
     source = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="source", label_visibility="collapsed")
-    canvas_size = number_canvas_size()
     if source == "Draw":
+        canvas_size = number_canvas_size()
         st.session_state.setdefault("canvas_id", 0)
         canvas = st_canvas(stroke_width=int(st.session_state.get("stroke", 20)), stroke_color="#FFFFFF",
                            background_color="#000000", update_streamlit=bool(st.session_state.get("realtime", True)),
                            width=canvas_size[0], height=canvas_size[1], drawing_mode="freedraw",
-                           return_image_data=True, key=f"number-canvas-{st.session_state.canvas_id}")
+                           return_image_data=True, key=f"number-canvas-{st.session_state.canvas_id}-{canvas_size[0]}")
         if st.button("Clear the canvas"):
             st.session_state.canvas_id += 1
             st.rerun()
@@ -299,7 +306,8 @@ def number_area(models) -> None:
         return
     arch, path = models[0]
     try:
-        reading = read_number_cached(image, strokes, canvas_size[0], arch, str(path), path.stat().st_mtime_ns)
+        width = canvas_size[0] if strokes else image.shape[1]  # the canvas's strokes are in its CSS pixels
+        reading = read_number_cached(image, strokes, width, arch, str(path), path.stat().st_mtime_ns)
     except EmptyDrawingError as e:
         st.info(str(e))
         return

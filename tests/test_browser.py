@@ -173,6 +173,34 @@ def test_a_number_on_a_phone_gets_a_canvas_as_wide_as_the_screen(app_url, browse
     expect(prediction(page)).to_have_text("17", timeout=20_000)
 
 
+TABLET_AGENT = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                "Version/17.0 Safari/605.1.15")  # an iPad's Safari says it is a Mac
+
+
+def visible_share(page) -> float:
+    """How much of the canvas's width its scrolling box shows (1: all of it)."""
+    return page.locator("canvas").first.evaluate("e => { const s = e.closest('.dc-scroll'); return s.clientWidth / s.scrollWidth; }")
+
+
+def test_a_number_strip_cut_off_on_a_tablet_can_be_made_narrower(app_url, browser):
+    page = browser.new_page(viewport={"width": 820, "height": 1400}, has_touch=True, user_agent=TABLET_AGENT)
+    page.goto(app_url)
+    page.locator("button").filter(has_text=re.compile(r"^Number$")).click()
+    expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
+    wait_until_idle(page)
+    assert visible_share(page) < 0.9  # the wide strip, with the sidebar open, is partly off screen
+    page.locator("button").filter(has_text=re.compile(r"^Narrow$")).click()
+    deadline = time.time() + 20
+    while (box := canvas_box(page))["width"] > 400 and time.time() < deadline:
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)
+    box = canvas_box(page)
+    assert 300 <= box["width"] <= 340 and box["width"] > 2 * box["height"] and visible_share(page) == 1
+    for path in NUMBER["1"] + NUMBER["7"]:
+        stroke(page, box, path)
+    expect(prediction(page)).to_have_text("17", timeout=20_000)
+
+
 def test_mark_a_drawing_wrong_pick_the_digit_and_see_it_saved(app_url, browser, db_path):
     from store import DrawingStore
 
