@@ -58,6 +58,14 @@ def thin(mask: np.ndarray) -> np.ndarray:
 #: Bumped whenever render_digit() draws differently, so cached drawing sets are re-made.
 RENDERER_VERSION = 2
 
+
+def preprocess_tag() -> str:
+    """The part of a cached set's file name that names preprocess()'s version: sets of preprocessed
+    drawings made by another version are made again."""
+    from preprocessing.steps import PREPROCESS_VERSION
+
+    return f"-pp{PREPROCESS_VERSION}"
+
 _THRESHOLDS = (110, 70, 40)  # ink levels tried, darkest first, to trace a faint digit without gaps
 
 

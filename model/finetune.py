@@ -109,7 +109,7 @@ def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", veri
     The canvas-style re-drawings and scribbles are made once (tens of seconds)
     and kept in cache_dir.
     """
-    from .drawings import RENDERER_VERSION, drawing_set, scribble_set
+    from .drawings import RENDERER_VERSION, drawing_set, preprocess_tag, scribble_set
 
     images, labels = load_mnist(data_dir or default_data_dir(), "train", verify=verify)
     test = load_mnist(data_dir or default_data_dir(), "test", verify=verify)
@@ -121,10 +121,10 @@ def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", veri
     val_pick = np.arange(split, min(len(images), split + VAL_MNIST))
     val_draw = val_pick[:VAL_DRAWINGS]
     cache = pathlib.Path(cache_dir)
-    tag = f"{len(images)}-r{RENDERER_VERSION}"
+    tag = f"{len(images)}-r{RENDERER_VERSION}{preprocess_tag()}"
     drawn = _cached(cache / f"replay-drawings-{len(draw)}-{tag}.npy", lambda: drawing_set(images[draw], seed=31))
     drawn_val = _cached(cache / f"replay-drawings-val-{len(val_draw)}-{tag}.npy", lambda: drawing_set(images[val_draw], seed=32))
-    scribbles = _cached(cache / f"replay-scribbles-{n_scribbles}.npy", lambda: scribble_set(n_scribbles, seed=33)) if n_scribbles else np.zeros((0, 28, 28), np.uint8)
+    scribbles = _cached(cache / f"replay-scribbles-{n_scribbles}{preprocess_tag()}.npy", lambda: scribble_set(n_scribbles, seed=33)) if n_scribbles else np.zeros((0, 28, 28), np.uint8)
     return Replay(
         train_x=np.concatenate([images[pick], drawn, scribbles]),
         train_y=np.concatenate([labels[pick], labels[draw], np.full(len(scribbles), -1, np.int64)]),

@@ -182,7 +182,7 @@ def cached(path: pathlib.Path, make) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .drawings import RENDERER_VERSION, drawing_set, scribble_set
+    from .drawings import RENDERER_VERSION, drawing_set, preprocess_tag, scribble_set
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], required=True)
@@ -230,8 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.time()
 
     # Held-out sets: MNIST digits, the same digits re-drawn, and scribbles (for the "not sure" rule).
-    cache = pathlib.Path(args.cache_dir)
-    tag = f"{len(images)}-{args.val_size}-seed{args.seed}-r{RENDERER_VERSION}"  # a new renderer makes new sets
+    cache, pp = pathlib.Path(args.cache_dir), preprocess_tag()
+    tag = f"{len(images)}-{args.val_size}-seed{args.seed}-r{RENDERER_VERSION}{pp}"  # a new renderer or preprocess() makes new sets
     held_out = {"mnist": (images[split:], labels[split:])}
     train_x, train_y = [images[:split]], [labels[:split]]
     n_draw = min(DEFAULT_DRAWINGS[args.arch] if args.drawings is None else args.drawings, split)
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
             train_x.append(cached(cache / f"drawings-train-{n_draw}-{tag}{name}.npy", lambda: drawing_set(images[:n_draw], seed=seed)))
             train_y.append(labels[:n_draw])
     if pen_copies:
-        pen_tag = f"{len(pen_train)}-{len(pen_held)}-seed{args.seed}-p{PEN_RENDER_VERSION}"
+        pen_tag = f"{len(pen_train)}-{len(pen_held)}-seed{args.seed}-p{PEN_RENDER_VERSION}{pp}"
         train_x.append(cached(cache / f"pen-train-x{pen_copies}-{pen_tag}.npy",
                               lambda: pen_set(pen_train, seed=args.seed + 20, copies=pen_copies, styled=True)[0]))
         train_y.append(pen_labels(pen_train, pen_copies))
@@ -250,10 +250,10 @@ def main(argv: list[str] | None = None) -> None:
                                   lambda: pen_set(pen_held, seed=args.seed + 21, copies=PEN_VAL_COPIES)[0]),
                            pen_labels(pen_held, PEN_VAL_COPIES))
     if args.scribbles:
-        train_x.append(cached(cache / f"scribbles-train-{args.scribbles}-seed{args.seed}.npy", lambda: scribble_set(args.scribbles, seed=args.seed + 10)))
+        train_x.append(cached(cache / f"scribbles-train-{args.scribbles}-seed{args.seed}{pp}.npy", lambda: scribble_set(args.scribbles, seed=args.seed + 10)))
         train_y.append(np.full(args.scribbles, -1, np.int64))
         n_val = max(1, args.scribbles // 5)
-        held_out["scribbles"] = (cached(cache / f"scribbles-val-{n_val}-seed{args.seed}.npy", lambda: scribble_set(n_val, seed=args.seed + 11)), None)
+        held_out["scribbles"] = (cached(cache / f"scribbles-val-{n_val}-seed{args.seed}{pp}.npy", lambda: scribble_set(n_val, seed=args.seed + 11)), None)
     val_x = np.concatenate([x for x, y in held_out.values() if y is not None])
     val_y = np.concatenate([y for x, y in held_out.values() if y is not None])
 

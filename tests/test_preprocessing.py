@@ -196,6 +196,18 @@ def test_stroke_normalisation_reaches_the_mnist_ratio():
         assert ratio == pytest.approx(S.MNIST_STROKE_RATIO, abs=0.03), (width, before, target)
 
 
+def test_thickening_keeps_the_faint_half_lit_part_of_a_thin_stroke():
+    # A 1-px pen: the stem lies on a pixel column (fully lit), the foot between two pixel rows, so
+    # each of its rows is lit less than half, as a canvas draws a line at whole-pixel coordinates.
+    img = np.zeros((60, 50), np.uint8)
+    img[0:60, 2] = 255
+    img[57:59, 2:50] = 110
+    out, before, target = S.normalize_stroke_width(img)
+    assert target > before + 3  # thickened
+    # The foot is thickened with the stem: the digit is still as wide as its foot, not a bare stem.
+    assert out.shape[1] >= 48 + target - 2 and out[-1 - int(target / 2), -2] > 127
+
+
 def test_steps_do_not_modify_their_input():
     img = draw_digit("7")
     before = img.copy()
