@@ -363,7 +363,7 @@ def test_train_cli_redraws_each_digit_as_many_times_as_asked(tmp_path):
     train.main(["--arch", "cnn", "--epochs", "1", "--channels", "4", "8", "--data-dir", str(tmp_path), "--out", str(out),
                 "--val-size", "100", "--no-verify", "--drawings", "30", "--drawing-copies", "2", "--scribbles", "0",
                 "--pen-copies", "0", "--cache-dir", str(cache)])
-    first, second = (np.load(next(cache.glob(pattern))) for pattern in ("drawings-train-30-*r?.npy", "drawings-train-30-*-copy1.npy"))
+    first, second = (np.load(next(cache.glob(pattern))) for pattern in ("drawings-train-30-*-pp?.npy", "drawings-train-30-*-copy1.npy"))
     assert first.shape == second.shape == (30, 28, 28)
     assert not np.array_equal(first, second)  # fresh randomness, not the same drawings twice
     _, meta = load_weights(out, "cnn")
