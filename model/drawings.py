@@ -66,6 +66,7 @@ def preprocess_tag() -> str:
 
     return f"-pp{PREPROCESS_VERSION}"
 
+
 _THRESHOLDS = (110, 70, 40)  # ink levels tried, darkest first, to trace a faint digit without gaps
 
 
