@@ -101,6 +101,19 @@ def _cached(path: pathlib.Path, make) -> np.ndarray:
     return array
 
 
+def _held_out(n: int) -> np.ndarray:
+    """Indices of the VAL_MNIST training digits (of n) that training holds out and fine-tunes are checked on."""
+    split = n - min(5000, n // 10)
+    return np.arange(split, min(n, split + VAL_MNIST))
+
+
+def held_out_mnist(data_dir: str | None = None, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The replay's held-out MNIST digits (images, labels) alone: no re-drawing. DataError without MNIST."""
+    images, labels = load_mnist(data_dir or default_data_dir(), "train", verify=verify)
+    pick = _held_out(len(images))
+    return images[pick], labels[pick]
+
+
 @functools.lru_cache(maxsize=2)
 def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", verify: bool = True,
                 sizes: tuple[int, int, int] = (REPLAY_MNIST, REPLAY_DRAWINGS, REPLAY_SCRIBBLES)) -> Replay:
@@ -118,7 +131,7 @@ def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", veri
     rng = np.random.default_rng(0)
     pick = rng.choice(split, size=min(n_mnist, split), replace=False)
     draw = pick[: min(n_draw, len(pick))]
-    val_pick = np.arange(split, min(len(images), split + VAL_MNIST))
+    val_pick = _held_out(len(images))
     val_draw = val_pick[:VAL_DRAWINGS]
     cache = pathlib.Path(cache_dir)
     tag = f"{len(images)}-r{RENDERER_VERSION}{preprocess_tag()}"
