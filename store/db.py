@@ -304,6 +304,13 @@ class DrawingStore:
                                      (check_profile(profile),)).fetchall())
         return {label: int(found.get(label, 0)) for label in LABELS}
 
+    def digit_labels(self, profile: str) -> list[tuple[int, int]]:
+        """(id, label) of `profile`'s drawings of digits (not "not a digit"), oldest first: no images read."""
+        with self._connect() as con:
+            return [(int(i), int(label)) for i, label in con.execute(
+                "SELECT id, label FROM drawings WHERE profile = ? AND label BETWEEN 0 AND 9 ORDER BY id",
+                (check_profile(profile),))]
+
     def model_path(self, profile: str, arch: str) -> pathlib.Path:
         """Where `profile`'s fine-tuned `arch` weights live: beside the drawings file, under a hash of the profile."""
         if arch not in ("cnn", "mlp"):

@@ -56,11 +56,12 @@ def test_filters_relabel_and_delete(store):
     assert store.delete("local", right) and store.get("local", right) is None
     assert not store.delete("local", right)
     assert store.counts("local") == {**{d: 0 for d in range(10)}, 7: 1, -1: 1}
+    assert store.digit_labels("local") == [(wrong, 7)]  # "not a digit" is no digit
 
 
 def test_one_profile_never_reaches_another(store):
     mine = store.save("alice", drawing())
-    assert store.get("bob", mine) is None and store.drawings("bob") == []
+    assert store.get("bob", mine) is None and store.drawings("bob") == [] and store.digit_labels("bob") == []
     assert not store.relabel("bob", mine, 3) and not store.delete("bob", mine)
     assert store.delete_all("bob") == 0
     assert store.get("alice", mine).label == 7
