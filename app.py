@@ -37,6 +37,13 @@ def sidebar() -> None:
         help="Off: the drawing is sent only when you press the canvas toolbar's ⬆ button "
              "(Update the app with this drawing).",
     )
+    if profile.can_save:
+        st.sidebar.toggle(
+            "Learn from my saved drawings", value=True, key="use_memory",
+            help="Your saved digits count beside the network, at once: a drawing much like one you saved "
+                 "leans towards what you said it was. Unlike any of them, the network answers alone. "
+                 "A fine-tune (My drawings) then teaches the network itself.",
+        )
     st.sidebar.caption(
         "The networks were trained on MNIST, 28×28 white-on-black digits, and on real pen-written digits. "
         "Each step below turns your drawing into exactly that."

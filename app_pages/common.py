@@ -6,11 +6,15 @@ import hashlib
 import pathlib
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from model import Predictor, load_predictor
+from model.data import DataError, default_data_dir
+from model.finetune import MAX_FORGETTING, held_out_mnist
+from model.memory import Memory, RememberingPredictor, network_view, within_forgetting
 from model.weights import default_weights_dir
-from store import NOT_A_DIGIT, DrawingStore, default_db_path
+from store import NOT_A_DIGIT, DrawingStore, StoreError, default_db_path
 
 ARCHS = ("cnn", "mlp")
 
@@ -99,3 +103,72 @@ def model_menu(profile: Profile) -> dict[str, list[tuple[str, pathlib.Path]]]:
             if mine.is_file():
                 menu[f"{arch.upper()} (yours)"] = [(arch, mine)]
     return menu
+
+
+def _preprocessed_saved(store: DrawingStore, profile: str, drawing_id: int) -> np.ndarray | None:
+    """A saved drawing's input put through today's preprocess() again (None if it no longer reads)."""
+    from preprocessing import preprocess
+    from preprocessing.decode import decode_image
+
+    drawing = store.get(profile, drawing_id)
+    try:
+        return None if drawing is None else preprocess(decode_image(drawing.input_png, f"drawing #{drawing_id}")).image
+    except ValueError:
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def _held_out(arch: str, path: str, mtime_ns: int, data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The network's view of MNIST's held-out training digits (other people's), and their labels;
+    None without MNIST in `data_dir`."""
+    try:
+        images, labels = held_out_mnist(data_dir)
+    except (DataError, OSError):
+        return None
+    return (*network_view(get_predictor(arch, pathlib.Path(path)), images), labels)
+
+
+def remembering(predictor: Predictor, path: pathlib.Path, profile: Profile) -> tuple[Predictor | RememberingPredictor, list[int], int]:
+    """`predictor` with the memory of the person's saved digits (model/memory.py) when they have any
+    and "Learn from my saved drawings" is on; the saved drawings' ids, in the memory's order; and how
+    many were set aside.
+
+    Each saved drawing is read and preprocessed once per session; the memory is made again when the
+    saved drawings, their labels or the weights change. Kept in this session only: nobody else's.
+    With MNIST present, saved drawings that would make other people's digits read worse than the
+    fine-tune's limit allows are set aside (model.memory.within_forgetting); their ids are not returned.
+    """
+    if not profile.can_save or not st.session_state.get("use_memory", True):
+        return predictor, [], 0
+    try:
+        labelled = get_store().digit_labels(profile.name)
+    except StoreError:  # the page says what is wrong with the file where it saves
+        return predictor, [], 0
+    if not labelled:
+        return predictor, [], 0
+    images = st.session_state.setdefault("memory_images", {})  # (profile, id) -> 28x28, or None
+    for drawing_id, _ in labelled:
+        if (profile.name, drawing_id) not in images:
+            images[(profile.name, drawing_id)] = _preprocessed_saved(get_store(), profile.name, drawing_id)
+    kept = [(i, label) for i, label in labelled if images[(profile.name, i)] is not None]
+    if not kept:
+        return predictor, [], 0
+    key = (profile.name, str(path), path.stat().st_mtime_ns, tuple(kept))
+    memories = st.session_state.setdefault("memories", {})
+    if key not in memories:
+        if len(memories) >= 4:  # the memories of older weights or drawings: never needed again
+            memories.clear()
+        stack = np.stack([images[(profile.name, i)] for i, _ in kept])
+        memory, dropped = Memory.of(predictor, stack, [label for _, label in kept]), np.zeros(0, np.int64)
+        held = _held_out(predictor.arch, str(path), path.stat().st_mtime_ns, default_data_dir())
+        if held is not None:
+            memory, dropped = within_forgetting(memory, *held, MAX_FORGETTING[predictor.arch])
+        aside = set(dropped.tolist())
+        ids = [i for k, (i, _) in enumerate(kept) if k not in aside]
+        memories[key] = (RememberingPredictor(predictor, memory), ids, len(dropped))
+    return memories[key]
+
+
+def saved_image28(profile: Profile, drawing_id: int) -> np.ndarray | None:
+    """The 28x28 of a saved drawing the memory holds (None if this session has not read it)."""
+    return st.session_state.get("memory_images", {}).get((profile.name, drawing_id))

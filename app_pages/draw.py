@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.common import label_text, current_profile, get_predictor, get_store, model_menu, weights_info
+from app_pages.common import (current_profile, get_predictor, get_store, label_text, model_menu, remembering,
+                               saved_image28, weights_info)
 from model import WeightsError
 from model.saliency import METHOD, overlay, saliency_map
 from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess
@@ -77,10 +78,12 @@ def percent(p: float) -> str:
 def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[int, float]] | None:
     """The answer of one network, its top-3; the ranking, or None when the network cannot answer."""
     try:
-        predictor = get_predictor(arch, path)
+        network = get_predictor(arch, path)
     except WeightsError as e:
         st.error(f"The {label} cannot answer: {e}")
         return None
+    profile = current_profile()
+    predictor, memory_ids, set_aside = remembering(network, path, profile)
     ranked = predictor.predict(result.tensor)
     digit, probability = ranked[0]
     unsure = predictor.is_unsure(ranked)
@@ -97,7 +100,32 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         top3, hide_index=True, width="stretch",
         column_config={"Bar": st.column_config.ProgressColumn(" ", format=" ", min_value=0.0, max_value=1.0)},
     )
+    if memory_ids or set_aside:
+        show_memory(predictor, network, memory_ids, set_aside, profile, result, ranked)
     return ranked
+
+
+def show_memory(predictor, network, memory_ids: list[int], set_aside: int, profile, result: Result, ranked) -> None:
+    """Which of the person's saved drawings this one is most like, and what the network alone says."""
+    one = set_aside == 1
+    why = (f"to everyone else {'it is' if one else 'they are'} another digit (a fine-tune can still learn "
+           f"from {'it' if one else 'them'}).")
+    if not memory_ids:
+        st.caption(f"Your saved drawing{'' if one else 's'} {'does' if one else 'do'} not count here: {why}")
+        return
+    aside = f" {set_aside} more {'is' if one else 'are'} not counted: {why}" if set_aside else ""
+    index, similarity = predictor.nearest(result.tensor)
+    alone = network.predict(result.tensor)
+    n = len(memory_ids)
+    text = (f"Your {n} saved drawing{'s count' if n > 1 else ' counts'} too (sidebar): the closest is "
+            f"a {predictor.memory.labels[index]}, {similarity:.0%} alike.")
+    if alone[0][0] != ranked[0][0]:
+        text += f" The network alone says {alone[0][0]} ({percent(alone[0][1])})."
+    picture, words = st.columns([1, 6], vertical_alignment="center")
+    closest = saved_image28(profile, memory_ids[index])
+    if closest is not None:
+        picture.image(for_display(closest, 56), width=56)
+    words.caption(text + aside)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -167,6 +167,36 @@ def test_correct_a_prediction_then_relabel_delete_export_and_import_it(db):
     assert [d.label for d in db.drawings("local")] == [4]
 
 
+def test_a_correction_counts_at_once_and_the_page_says_which_saved_drawing_moved_the_answer(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))  # no check against other people's digits
+    at = upload(start(), "seven.png", png(draw_digit("7")))
+    assert at.metric[0].value == "7" and not [c for c in at.caption if "saved drawing" in c.value]
+    right_pills(at).set_value("1").run()  # "that was a 1"
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "1"  # the same drawing again reads as the person said
+    [said] = [c.value for c in at.caption if "saved drawing" in c.value]
+    assert "Your 1 saved drawing counts too" in said and "the closest is a 1, 100% alike" in said
+    assert "The network alone says 7" in said
+    at.toggle(key="use_memory").set_value(False).run()  # the sidebar switch: the network alone
+    assert at.metric[0].value == "7" and not [c for c in at.caption if "saved drawing" in c.value]
+    at.toggle(key="use_memory").set_value(True).run()
+    upload(at, "zero.png", png(draw_digit("0")))  # unlike anything saved: the network's answer, untouched
+    assert at.metric[0].value == "0"
+    [said] = [c.value for c in at.caption if "saved drawing" in c.value]
+    assert "The network alone" not in said
+
+
+@pytest.mark.skipif(not os.environ.get("MNIST_DIR"), reason="needs MNIST (MNIST_DIR)")
+def test_a_correction_that_would_turn_everyone_elses_sevens_into_ones_is_not_counted(db):
+    at = upload(start(), "seven.png", png(draw_digit("7")))  # a plain 7, as MNIST's writers draw it
+    right_pills(at).set_value("1").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "7"
+    [said] = [c.value for c in at.caption if "saved drawing" in c.value]
+    assert "Your saved drawing does not count here: to everyone else it is another digit" in said
+    assert db.digit_labels("local") == [(1, 1)]  # still saved, for the fine-tune to weigh
+
+
 def test_tick_saves_the_answer_and_undo_takes_it_back(db):
     at = upload(start(), "seven.png", png(draw_digit("7")))
     right_pills(at).set_value("✓ Yes").run()
