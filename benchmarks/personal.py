@@ -12,7 +12,11 @@ writer's other digits are drawn as the real-pen benchmark draws them (3 widths
 x 2 sizes, polarities in turn) and scored before and after. Reported: mean and
 worst accuracy over writers before and after, writers that got worse, MNIST
 test accuracy after each writer's fine-tune (worst), and seconds per
-fine-tune. Then the time of the app's whole job (model.finetune.personalise:
+fine-tune. Each is also scored with the memory of the writer's drawings
+learned from (model/memory.py: the saved drawings' votes beside the network),
+before and after the fine-tune; with one digit's drawings alone in the memory
+(as after a few corrections; the mean over the ten digits); and MNIST test
+with that memory. Then the time of the app's whole job (model.finetune.personalise:
 the held-out check plus the final fine-tune) on 20 and 50 drawings, and how
 long a drawing takes to be answered (preprocess + predict) while such a job
 runs in another process at the app's priority, against idle.
@@ -30,16 +34,18 @@ import tempfile
 import time
 
 import numpy as np
+import torch
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 from model.data import DataError  # noqa: E402
-from model.finetune import accuracy, fine_tune, load_replay, personalise  # noqa: E402
+from model.finetune import MAX_FORGETTING, accuracy, fine_tune, load_replay, personalise  # noqa: E402
+from model.memory import Memory, embed, network_view, within_forgetting  # noqa: E402
 from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer  # noqa: E402
-from model.predict import load_predictor  # noqa: E402
+from model.predict import Predictor, load_predictor  # noqa: E402
 from model.weights import default_weights_dir, load_weights  # noqa: E402
-from preprocessing import preprocess  # noqa: E402
+from preprocessing import MNIST_MEAN, MNIST_STD, preprocess  # noqa: E402
 
 
 def writer_sets(digits, per_digit: int, seed: int):
@@ -65,9 +71,35 @@ def test_images(digits, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.array(labels, np.int64)
 
 
+def memory_scores(arch: str, net, metadata: dict, x, y, tx, ty, replay) -> dict:
+    """Accuracy on the writer's other drawings with the memory of the drawings learned from
+    (model/memory.py; held to the fine-tune's forgetting limit on the replay's held-out MNIST digits,
+    as the app does), with only one digit's of them at a time (mean over digits: a memory of a
+    few corrections), and MNIST test's with that memory."""
+    predictor = Predictor(net, metadata)
+    mnist = replay.mnist_test
+
+    def probabilities(images):
+        with torch.inference_mode():
+            logits = predictor.model((torch.as_tensor(images, dtype=torch.float32)[:, None] / 255 - MNIST_MEAN) / MNIST_STD)
+        return torch.softmax(logits / predictor.temperature, 1).numpy()
+
+    memory = Memory(embed(predictor, x), np.asarray(y, np.int64))
+    held_x, held_y = replay.val["mnist"]
+    memory, dropped = within_forgetting(memory, *network_view(predictor, held_x), held_y, MAX_FORGETTING[arch])
+    features, probs = embed(predictor, tx), probabilities(tx)
+    score = lambda m: float((m.blend(probs, features).argmax(1) == ty).mean())  # noqa: E731
+    one_digit = [score(Memory(memory.features[memory.labels == k], memory.labels[memory.labels == k])) for k in range(10)]
+    out = {"with_memory": score(memory), "one_digit_memory": statistics.mean(one_digit), "memory_dropped": len(dropped)}
+    if mnist is not None:
+        images, labels = mnist
+        out["mnist_with_memory"] = float((memory.blend(probabilities(images), embed(predictor, images)).argmax(1) == labels).mean())
+    return out
+
+
 def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | None) -> dict:
     base_path = default_weights_dir() / f"{arch}.pt"
-    base, _ = load_weights(base_path, arch)
+    base, metadata = load_weights(base_path, arch)
     by_writer = {}
     for d in held:
         by_writer.setdefault(d.writer, []).append(d)
@@ -84,9 +116,14 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
         row = {"writer": writer, "recording": digits[0].recording, "train": len(x), "test": len(tx),
                "before": accuracy(base, tx, ty), "after": accuracy(tuned, tx, ty), "seconds": seconds,
                "mnist_after": accuracy(tuned, *replay.mnist_test) if replay.mnist_test is not None else None}
+        # The fine-tuned network keeps the base's temperature here (the app's job calibrates it again).
+        for name, net in (("before", base), ("after", tuned)):
+            row.update({f"{name}_{k}": v for k, v in memory_scores(arch, net, metadata, x, y, tx, ty, replay).items()})
         rows.append(row)
         print(f"  {arch} writer {writer} ({row['recording']}): {row['before']:.2%} -> {row['after']:.2%} "
-              f"on {row['test']} drawings, MNIST after {row['mnist_after']:.2%}, {seconds:.1f} s", flush=True)
+              f"on {row['test']} drawings, MNIST after {row['mnist_after']:.2%}, {seconds:.1f} s; with the memory "
+              f"{row['before_with_memory']:.2%} -> {row['after_with_memory']:.2%} ({row['before_memory_dropped']} / "
+              f"{row['after_memory_dropped']} drawings set aside)", flush=True)
     before = [r["before"] for r in rows]
     after = [r["after"] for r in rows]
     return {
@@ -96,6 +133,17 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
         "worse_after": [r["writer"] for r in rows if r["after"] < r["before"]],
         "complete_mean_after": statistics.mean([r["after"] for r in rows if r["recording"] == "complete"] or [float("nan")]),
         "mnist_after_worst": min(r["mnist_after"] for r in rows),
+        **{f"mean_{when}_{k}": statistics.mean(r[f"{when}_{k}"] for r in rows)
+           for when in ("before", "after") for k in ("with_memory", "one_digit_memory")},
+        **{f"worse_{when}_{k}": [r["writer"] for r in rows if r[f"{when}_{k}"] < r[when]]
+           for when in ("before", "after") for k in ("with_memory", "one_digit_memory")},
+        "worse_with_memory_than_before": [r["writer"] for r in rows if r["after_with_memory"] < r["before"]],
+        "complete_mean_after_with_memory": statistics.mean(
+            [r["after_with_memory"] for r in rows if r["recording"] == "complete"] or [float("nan")]),
+        "memory_dropped_before": sum(r["before_memory_dropped"] for r in rows),
+        "memory_dropped_after": sum(r["after_memory_dropped"] for r in rows),
+        "mnist_with_memory_worst": min((r[f"{w}_mnist_with_memory"] for r in rows for w in ("before", "after")
+                                        if f"{w}_mnist_with_memory" in r), default=None),
         "seconds_mean": statistics.mean(r["seconds"] for r in rows),
         "seconds_max": max(r["seconds"] for r in rows),
         "rows": rows,
@@ -171,11 +219,19 @@ def main(argv: list[str] | None = None) -> int:
     for arch in args.arch:
         r = {} if args.timing_only else per_writer(arch, held, replay, args.per_digit, args.seed, args.writers)
         if r:
-                print(f"{arch.upper()}: {r['writers']} writers, mean {r['mean_before']:.2%} -> {r['mean_after']:.2%}, "
+            print(f"{arch.upper()}: {r['writers']} writers, mean {r['mean_before']:.2%} -> {r['mean_after']:.2%}, "
                   f"worst {r['worst_before']:.2%} -> {r['worst_after']:.2%}, complete writers' mean after "
                   f"{r['complete_mean_after']:.2%}; worse after: {r['worse_after'] or 'none'}; "
                   f"MNIST test after, worst writer: {r['mnist_after_worst']:.2%}; "
                   f"fine-tune {r['seconds_mean']:.1f} s mean, {r['seconds_max']:.1f} s max", flush=True)
+            print(f"  with the memory of the drawings learned from: before {r['mean_before_with_memory']:.2%}, "
+                  f"after {r['mean_after_with_memory']:.2%} (complete writers {r['complete_mean_after_with_memory']:.2%}); "
+                  f"worse than without it: {r['worse_before_with_memory'] or 'none'} / {r['worse_after_with_memory'] or 'none'}; "
+                  f"worse than before the fine-tune: {r['worse_with_memory_than_before'] or 'none'}; "
+                  f"one digit's drawings alone: {r['mean_before_one_digit_memory']:.2%} / {r['mean_after_one_digit_memory']:.2%}, "
+                  f"writers worse {r['worse_before_one_digit_memory'] or 'none'} / {r['worse_after_one_digit_memory'] or 'none'}; "
+                  f"MNIST test with a writer's memory, worst: {r['mnist_with_memory_worst']:.2%}; drawings set aside: "
+                  f"{r['memory_dropped_before']} / {r['memory_dropped_after']} of {sum(row['train'] for row in r['rows'])}", flush=True)
         for n in (20, 50):
             r[f"job_seconds_{n}"] = job_seconds(arch, held, replay, n, args.seed)
             print(f"  {arch.upper()} whole job (check + fine-tune) on {n} drawings: {r[f'job_seconds_{n}']:.1f} s", flush=True)
