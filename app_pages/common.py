@@ -11,7 +11,6 @@ import streamlit as st
 
 from model import Predictor, load_predictor
 from model.data import DataError, default_data_dir
-from model.finetune import MAX_FORGETTING, held_out_mnist
 from model.memory import Memory, RememberingPredictor, network_view, within_forgetting
 from model.weights import default_weights_dir
 from store import NOT_A_DIGIT, DrawingStore, StoreError, default_db_path
@@ -121,6 +120,8 @@ def _preprocessed_saved(store: DrawingStore, profile: str, drawing_id: int) -> n
 def _held_out(arch: str, path: str, mtime_ns: int, data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The network's view of MNIST's held-out training digits (other people's), and their labels;
     None without MNIST in `data_dir`."""
+    from model.finetune import held_out_mnist  # only once someone has saved a digit
+
     try:
         images, labels = held_out_mnist(data_dir)
     except (DataError, OSError):
@@ -162,6 +163,8 @@ def remembering(predictor: Predictor, path: pathlib.Path, profile: Profile) -> t
         memory, dropped = Memory.of(predictor, stack, [label for _, label in kept]), np.zeros(0, np.int64)
         held = _held_out(predictor.arch, str(path), path.stat().st_mtime_ns, default_data_dir())
         if held is not None:
+            from model.finetune import MAX_FORGETTING
+
             memory, dropped = within_forgetting(memory, *held, MAX_FORGETTING[predictor.arch])
         aside = set(dropped.tolist())
         ids = [i for k, (i, _) in enumerate(kept) if k not in aside]

@@ -101,12 +101,18 @@ class Memory:
         return (probabilities + votes) / (1.0 + votes.sum(axis=-1, keepdims=True))
 
 
-def network_view(predictor: Predictor, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The calibrated probabilities (N, 10) and unit features (N, D) of uint8 28x28 images."""
-    x = (torch.as_tensor(images, dtype=torch.float32)[:, None] / 255.0 - MNIST_MEAN) / MNIST_STD
+def network_view(predictor: Predictor, images: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """The calibrated probabilities (N, 10) and unit features (N, D) of uint8 28x28 images, in one pass."""
+    forward = single_image_forward(predictor.model, features=True)
+    last = [m for m in predictor.model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    probabilities, features = [], []
     with torch.inference_mode():
-        probabilities = torch.softmax(predictor.model(x) / predictor.temperature, 1).numpy()
-    return probabilities, embed(predictor, images)
+        for i in range(0, len(images), batch):
+            x = torch.as_tensor(images[i : i + batch], dtype=torch.float32)[:, None] / 255.0
+            hidden = forward((x - MNIST_MEAN) / MNIST_STD).flatten(1)
+            probabilities.append(torch.softmax(last(hidden) / predictor.temperature, 1))
+            features.append(torch.nn.functional.normalize(hidden, dim=1))
+    return torch.cat(probabilities).numpy(), torch.cat(features).numpy()
 
 
 def within_forgetting(memory: Memory, probabilities: np.ndarray, features: np.ndarray, labels: np.ndarray,

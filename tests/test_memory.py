@@ -6,7 +6,7 @@ import torch
 from conftest import draw_digit
 
 from model import Predictor, build
-from model.memory import NEIGHBOURS, WEIGHT, WIDTH, Memory, RememberingPredictor, embed, within_forgetting
+from model.memory import NEIGHBOURS, WEIGHT, WIDTH, Memory, RememberingPredictor, embed, network_view, within_forgetting
 from model.networks import single_image_forward
 from preprocessing import preprocess
 
@@ -102,3 +102,11 @@ def test_a_saved_drawing_that_is_another_digit_to_everyone_else_is_set_aside():
     assert list(dropped) == [0] and list(kept.labels) == [7]
     kept, dropped = within_forgetting(saved, probabilities, features, labels, limit=1.0)  # anything goes
     assert len(dropped) == 0 and len(kept) == 2
+
+
+def test_network_view_is_the_predictors_answers_and_features_in_one_pass():
+    p = predictor()
+    images, tensors = drawings("1", "7")
+    probabilities, features = network_view(p, images)
+    assert np.allclose(probabilities[1], p.probabilities(tensors[1]), atol=1e-5)
+    assert np.allclose(features, embed(p, images), atol=1e-5)
