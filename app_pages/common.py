@@ -136,8 +136,9 @@ def remembering(predictor: Predictor, path: pathlib.Path, profile: Profile) -> t
 
     Each saved drawing is read and preprocessed once per session; the memory is made again when the
     saved drawings, their labels or the weights change. Kept in this session only: nobody else's.
-    With MNIST present, saved drawings that would make other people's digits read worse than the
-    fine-tune's limit allows are set aside (model.memory.within_forgetting); their ids are not returned.
+    With MNIST present, saved drawings that would make other people's held-out digits read worse
+    than the shipped network less the fine-tune's limit are set aside (model.memory.within_forgetting);
+    their ids are not returned.
     """
     if not profile.can_save or not st.session_state.get("use_memory", True):
         return predictor, [], 0
@@ -162,10 +163,14 @@ def remembering(predictor: Predictor, path: pathlib.Path, profile: Profile) -> t
         stack = np.stack([images[(profile.name, i)] for i, _ in kept])
         memory, dropped = Memory.of(predictor, stack, [label for _, label in kept]), np.zeros(0, np.int64)
         held = _held_out(predictor.arch, str(path), path.stat().st_mtime_ns, default_data_dir())
-        if held is not None:
+        shipped_path = default_weights_dir() / f"{predictor.arch}.pt"
+        shipped = _held_out(predictor.arch, str(shipped_path), shipped_path.stat().st_mtime_ns, default_data_dir())
+        if held is not None and shipped is not None:
             from model.finetune import MAX_FORGETTING
 
-            memory, dropped = within_forgetting(memory, *held, MAX_FORGETTING[predictor.arch])
+            # The fine-tune and the memory together may cost other people what a fine-tune may alone.
+            floor = float((shipped[0].argmax(1) == shipped[2]).mean()) - MAX_FORGETTING[predictor.arch]
+            memory, dropped = within_forgetting(memory, *held, floor)
         aside = set(dropped.tolist())
         ids = [i for k, (i, _) in enumerate(kept) if k not in aside]
         memories[key] = (RememberingPredictor(predictor, memory), ids, len(dropped))

@@ -98,10 +98,14 @@ def test_a_saved_drawing_that_is_another_digit_to_everyone_else_is_set_aside():
     probabilities = np.tile(np.eye(10)[4] * 0.9 + 0.01, (10, 1))
     labels = np.full(10, 4)
     saved = Memory(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), np.array([1, 7]))  # an "A"-shaped 1; a 7 apart
-    kept, dropped = within_forgetting(saved, probabilities, features, labels, limit=0.05)
+    kept, dropped = within_forgetting(saved, probabilities, features, labels, floor=0.95)
     assert list(dropped) == [0] and list(kept.labels) == [7]
-    kept, dropped = within_forgetting(saved, probabilities, features, labels, limit=1.0)  # anything goes
+    kept, dropped = within_forgetting(saved, probabilities, features, labels, floor=0.0)  # anything goes
     assert len(dropped) == 0 and len(kept) == 2
+    probabilities[:5] = np.eye(10)[9]  # the network alone reads half of them wrong already
+    kept, dropped = within_forgetting(Memory(saved.features[1:], saved.labels[1:]), probabilities, features,
+                                      labels, floor=0.95)
+    assert len(dropped) == 0  # what the memory does not cost is not held against it
 
 
 def test_network_view_is_the_predictors_answers_and_features_in_one_pass():
