@@ -40,7 +40,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 from model.data import DataError  # noqa: E402
-from model.finetune import MAX_FORGETTING, accuracy, fine_tune, load_replay, personalise  # noqa: E402
+from model.finetune import MAX_FORGETTING, accuracy, fine_tune, held_out_mnist, load_replay, personalise  # noqa: E402
 from model.memory import Memory, embed, network_view, within_forgetting  # noqa: E402
 from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer  # noqa: E402
 from model.predict import Predictor, load_predictor  # noqa: E402
@@ -71,10 +71,11 @@ def test_images(digits, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.array(labels, np.int64)
 
 
-def memory_scores(arch: str, net, metadata: dict, x, y, tx, ty, replay, floor: float) -> dict:
+def memory_scores(net, metadata: dict, x, y, tx, ty, replay, held, floor: float) -> dict:
     """Accuracy on the writer's other drawings with the memory of the drawings learned from
-    (model/memory.py; set aside as the app does: `floor` is the shipped network's accuracy on the
-    replay's held-out MNIST digits less the fine-tune's forgetting limit), with only one digit's of them at a time (mean over digits: a memory of a
+    (model/memory.py; set aside as the app does: `floor` is the shipped network's accuracy on
+    training's `held`-out MNIST digits less the fine-tune's forgetting limit), with only one
+    digit's of them at a time (mean over digits: a memory of a
     few corrections), and MNIST test's with that memory."""
     predictor = Predictor(net, metadata)
     mnist = replay.mnist_test
@@ -85,8 +86,7 @@ def memory_scores(arch: str, net, metadata: dict, x, y, tx, ty, replay, floor: f
         return torch.softmax(logits / predictor.temperature, 1).numpy()
 
     memory = Memory(embed(predictor, x), np.asarray(y, np.int64))
-    held_x, held_y = replay.val["mnist"]
-    memory, dropped = within_forgetting(memory, *network_view(predictor, held_x), held_y, floor)
+    memory, dropped = within_forgetting(memory, *network_view(predictor, held[0]), held[1], floor)
     features, probs = embed(predictor, tx), probabilities(tx)
     score = lambda m: float((m.blend(probs, features).argmax(1) == ty).mean())  # noqa: E731
     one_digit = [score(Memory(memory.features[memory.labels == k], memory.labels[memory.labels == k])) for k in range(10)]
@@ -103,8 +103,8 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
     by_writer = {}
     for d in held:
         by_writer.setdefault(d.writer, []).append(d)
-    held_x, held_y = replay.val["mnist"]
-    floor = float((network_view(Predictor(base, metadata), held_x)[0].argmax(1) == held_y).mean()) - MAX_FORGETTING[arch]
+    held_mnist = held_out_mnist()
+    floor = float((network_view(Predictor(base, metadata), held_mnist[0])[0].argmax(1) == held_mnist[1]).mean()) - MAX_FORGETTING[arch]
     rows = []
     for k, (writer, digits) in enumerate(sorted(by_writer.items())):
         if limit is not None and k >= limit:
@@ -120,7 +120,7 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
                "mnist_after": accuracy(tuned, *replay.mnist_test) if replay.mnist_test is not None else None}
         # The fine-tuned network keeps the base's temperature here (the app's job calibrates it again).
         for name, net in (("before", base), ("after", tuned)):
-            row.update({f"{name}_{k}": v for k, v in memory_scores(arch, net, metadata, x, y, tx, ty, replay, floor).items()})
+            row.update({f"{name}_{k}": v for k, v in memory_scores(net, metadata, x, y, tx, ty, replay, held_mnist, floor).items()})
         rows.append(row)
         print(f"  {arch} writer {writer} ({row['recording']}): {row['before']:.2%} -> {row['after']:.2%} "
               f"on {row['test']} drawings, MNIST after {row['mnist_after']:.2%}, {seconds:.1f} s; with the memory "
