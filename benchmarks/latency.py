@@ -1,12 +1,13 @@
 """Server-side work per drawing: preprocess() of a 280x280 RGBA canvas image plus predict().
 
-    python benchmarks/latency.py [--arch cnn] [--repeats 2000]
+    python benchmarks/latency.py [--arch cnn] [--repeats 2000] [--memory N]
 
 One thread for torch and OpenCV, as on a busy server. Several drawings (thin,
 normal and fat strokes, small and large digits) are timed in turn; the
 figures are over all of them. The goal is a p50 of 2 ms or less; with the
 saliency map of the answer (model/saliency.py, as the Draw page shows it),
-5 ms or less.
+5 ms or less. --memory N answers with a memory of N saved drawings beside the
+network (model/memory.py), as the app does once a person has saved some.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from model import load_predictor  # noqa: E402
+from model.memory import Memory, RememberingPredictor  # noqa: E402
 from model.saliency import overlay, saliency_map  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
 
@@ -45,11 +47,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
     parser.add_argument("--repeats", type=int, default=2000)
+    parser.add_argument("--memory", type=int, default=0, metavar="N", help="saved drawings in the memory (default: none)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     predictor = load_predictor(args.arch)
     drawings = canvas_drawings()
+    if args.memory:  # the drawings, moved about a little, as a person's saved digits
+        rng = np.random.default_rng(0)
+        saved = [np.roll(preprocess(drawings[i % len(drawings)]).image, rng.integers(-2, 3, 2), (0, 1))
+                 for i in range(args.memory)]
+        network = predictor
+        predictor = RememberingPredictor(network, Memory.of(network, np.stack(saved), np.arange(args.memory) % 10))
     for image in drawings * 20:  # warm up caches and lazy initialisation
         predictor.predict(preprocess(image).tensor)
     total, pre, net, with_saliency = [], [], [], []
@@ -60,14 +69,15 @@ def main() -> None:
         t1 = time.perf_counter()
         ranked = predictor.predict(result.tensor)
         t2 = time.perf_counter()
-        overlay(result.image, saliency_map(predictor.model, result.tensor, ranked[0][0]))
+        overlay(result.image, saliency_map(predictor.model, result.tensor, ranked[0][0]))  # the network's
         t3 = time.perf_counter()
         total.append(t2 - t0)
         pre.append(t1 - t0)
         net.append(t2 - t1)
         with_saliency.append(t3 - t0)
     ms = lambda xs, q: np.percentile(xs, q) * 1000  # noqa: E731
-    print(f"{args.arch.upper()}, 1 thread, {args.repeats} drawings of 280x280 RGBA")
+    memory = f", a memory of {args.memory} saved drawings" if args.memory else ""
+    print(f"{args.arch.upper()}, 1 thread, {args.repeats} drawings of 280x280 RGBA{memory}")
     print(f"  preprocess + predict: p50 {ms(total, 50):.2f} ms, p90 {ms(total, 90):.2f} ms, p99 {ms(total, 99):.2f} ms")
     print(f"  preprocess alone:     p50 {ms(pre, 50):.2f} ms")
     print(f"  predict alone:        p50 {ms(net, 50):.2f} ms")
