@@ -93,7 +93,8 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         st.warning(f"Low confidence: the best guess is {digit} at {probability:.0%}. "
                    "This may not be a digit, or it is an unusual one.")
     else:
-        st.caption(f"{label} is {percent(probability)} sure (calibrated).")
+        how = "calibrated, your saved drawings counted" if memory_ids else "calibrated"
+        st.caption(f"{label} is {percent(probability)} sure ({how}).")
     top3 = pd.DataFrame({"Digit": [str(d) for d, _ in ranked[:3]], "Probability": [percent(p) for _, p in ranked[:3]],
                          "Bar": [p for _, p in ranked[:3]]})
     st.dataframe(
