@@ -170,19 +170,20 @@ def test_correct_a_prediction_then_relabel_delete_export_and_import_it(db):
 def test_a_correction_counts_at_once_and_the_page_says_which_saved_drawing_moved_the_answer(db, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))  # no check against other people's digits
     at = upload(start(), "seven.png", png(draw_digit("7")))
-    assert at.metric[0].value == "7" and not [c for c in at.caption if "saved drawing" in c.value]
+    assert at.metric[0].value == "7" and not [c for c in at.caption if "too (sidebar)" in c.value]
     right_pills(at).set_value("1").run()  # "that was a 1"
     assert not at.exception, at.exception
     assert at.metric[0].value == "1"  # the same drawing again reads as the person said
-    [said] = [c.value for c in at.caption if "saved drawing" in c.value]
+    [said] = [c.value for c in at.caption if "too (sidebar)" in c.value]
     assert "Your 1 saved drawing counts too" in said and "the closest is a 1, 100% alike" in said
     assert "The network alone says 7" in said
+    assert "sure (calibrated, your saved drawings counted)" in [c.value for c in at.caption if "sure" in c.value][0]
     at.toggle(key="use_memory").set_value(False).run()  # the sidebar switch: the network alone
-    assert at.metric[0].value == "7" and not [c for c in at.caption if "saved drawing" in c.value]
+    assert at.metric[0].value == "7" and not [c for c in at.caption if "too (sidebar)" in c.value]
     at.toggle(key="use_memory").set_value(True).run()
     upload(at, "zero.png", png(draw_digit("0")))  # unlike anything saved: the network's answer, untouched
     assert at.metric[0].value == "0"
-    [said] = [c.value for c in at.caption if "saved drawing" in c.value]
+    [said] = [c.value for c in at.caption if "too (sidebar)" in c.value]
     assert "The network alone" not in said
 
 
