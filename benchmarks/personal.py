@@ -34,7 +34,6 @@ import tempfile
 import time
 
 import numpy as np
-import torch
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -45,7 +44,7 @@ from model.memory import Memory, embed, network_view, within_forgetting  # noqa:
 from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer  # noqa: E402
 from model.predict import Predictor, load_predictor  # noqa: E402
 from model.weights import default_weights_dir, load_weights  # noqa: E402
-from preprocessing import MNIST_MEAN, MNIST_STD, preprocess  # noqa: E402
+from preprocessing import preprocess  # noqa: E402
 
 
 def writer_sets(digits, per_digit: int, seed: int):
@@ -75,25 +74,18 @@ def memory_scores(net, metadata: dict, x, y, tx, ty, replay, held, floor: float)
     """Accuracy on the writer's other drawings with the memory of the drawings learned from
     (model/memory.py; set aside as the app does: `floor` is the shipped network's accuracy on
     training's `held`-out MNIST digits less the fine-tune's forgetting limit), with only one
-    digit's of them at a time (mean over digits: a memory of a
-    few corrections), and MNIST test's with that memory."""
+    digit's of them at a time (mean over digits: a memory of a few corrections), and MNIST test's
+    with that memory."""
     predictor = Predictor(net, metadata)
-    mnist = replay.mnist_test
-
-    def probabilities(images):
-        with torch.inference_mode():
-            logits = predictor.model((torch.as_tensor(images, dtype=torch.float32)[:, None] / 255 - MNIST_MEAN) / MNIST_STD)
-        return torch.softmax(logits / predictor.temperature, 1).numpy()
-
     memory = Memory(embed(predictor, x), np.asarray(y, np.int64))
     memory, dropped = within_forgetting(memory, *network_view(predictor, held[0]), held[1], floor)
-    features, probs = embed(predictor, tx), probabilities(tx)
+    probs, features = network_view(predictor, tx)
     score = lambda m: float((m.blend(probs, features).argmax(1) == ty).mean())  # noqa: E731
     one_digit = [score(Memory(memory.features[memory.labels == k], memory.labels[memory.labels == k])) for k in range(10)]
     out = {"with_memory": score(memory), "one_digit_memory": statistics.mean(one_digit), "memory_dropped": len(dropped)}
-    if mnist is not None:
-        images, labels = mnist
-        out["mnist_with_memory"] = float((memory.blend(probabilities(images), embed(predictor, images)).argmax(1) == labels).mean())
+    if replay.mnist_test is not None:
+        images, labels = replay.mnist_test
+        out["mnist_with_memory"] = float((memory.blend(*network_view(predictor, images)).argmax(1) == labels).mean())
     return out
 
 

@@ -101,17 +101,16 @@ def _cached(path: pathlib.Path, make) -> np.ndarray:
     return array
 
 
-def _held_out(n: int) -> np.ndarray:
-    """Indices of the VAL_MNIST training digits (of n) that training holds out and fine-tunes are checked on."""
-    split = n - min(5000, n // 10)
-    return np.arange(split, min(n, split + VAL_MNIST))
+def _held_out_from(n: int) -> int:
+    """Where training's held-out split starts among n MNIST training digits (the last 5,000 of 60,000)."""
+    return n - min(5000, n // 10)
 
 
 def held_out_mnist(data_dir: str | None = None, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """All of training's held-out MNIST digits (images, labels; 5,000, of which the replay's check
     uses 2,000): other people's digits no network here learned from. DataError without MNIST."""
     images, labels = load_mnist(data_dir or default_data_dir(), "train", verify=verify)
-    split = len(images) - min(5000, len(images) // 10)
+    split = _held_out_from(len(images))
     return images[split:], labels[split:]
 
 
@@ -128,11 +127,11 @@ def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", veri
     images, labels = load_mnist(data_dir or default_data_dir(), "train", verify=verify)
     test = load_mnist(data_dir or default_data_dir(), "test", verify=verify)
     n_mnist, n_draw, n_scribbles = sizes
-    split = len(images) - min(5000, len(images) // 10)  # training's held-out split is never replayed
+    split = _held_out_from(len(images))  # training's held-out split is never replayed
     rng = np.random.default_rng(0)
     pick = rng.choice(split, size=min(n_mnist, split), replace=False)
     draw = pick[: min(n_draw, len(pick))]
-    val_pick = _held_out(len(images))
+    val_pick = np.arange(split, min(len(images), split + VAL_MNIST))
     val_draw = val_pick[:VAL_DRAWINGS]
     cache = pathlib.Path(cache_dir)
     tag = f"{len(images)}-r{RENDERER_VERSION}{preprocess_tag()}"

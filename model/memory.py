@@ -21,8 +21,7 @@ keeps many saved drawings' small votes from adding up. A saved drawing
 that is another digit in everyone else's hand (an "A"-shaped 1 is a
 closed-top 4) is set aside by within_forgetting() when other people's
 held-out digits would read worse than a fine-tune (model/finetune.py) may
-make them. It
-needs no training: a fine-tune then teaches the network itself.
+make them. It needs no training: a fine-tune then teaches the network itself.
 WEIGHT and WIDTH were chosen on the held-out writers with seeds 1 and 2 of
 benchmarks/personal.py, and measured once on seed 0 (README).
 """
@@ -47,18 +46,10 @@ WIDTH = 0.1
 NEIGHBOURS = 5
 
 
-def embed(predictor: Predictor, images: np.ndarray, batch: int = 512) -> np.ndarray:
+def embed(predictor: Predictor, images: np.ndarray) -> np.ndarray:
     """The unit-length last-hidden-layer activations (N, D) of uint8 28x28 images (N, 28, 28),
     white on black as preprocess() makes them."""
-    forward = single_image_forward(predictor.model, features=True)
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(images), batch):
-            x = torch.as_tensor(images[i : i + batch], dtype=torch.float32)[:, None] / 255.0
-            out.append(forward((x - MNIST_MEAN) / MNIST_STD).flatten(1))
-    if not out:
-        return np.zeros((0, 1), np.float32)
-    return torch.nn.functional.normalize(torch.cat(out), dim=1).numpy()
+    return network_view(predictor, images)[1]
 
 
 @dataclass(frozen=True)
@@ -106,7 +97,7 @@ def network_view(predictor: Predictor, images: np.ndarray, batch: int = 512) -> 
     """The calibrated probabilities (N, 10) and unit features (N, D) of uint8 28x28 images, in one pass."""
     forward = single_image_forward(predictor.model, features=True)
     last = [m for m in predictor.model.modules() if isinstance(m, torch.nn.Linear)][-1]
-    probabilities, features = [], []
+    probabilities, features = [torch.zeros(0, 10)], [torch.zeros(0, last.in_features)]
     with torch.inference_mode():
         for i in range(0, len(images), batch):
             x = torch.as_tensor(images[i : i + batch], dtype=torch.float32)[:, None] / 255.0
