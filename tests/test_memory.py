@@ -40,6 +40,7 @@ def test_features_are_what_the_last_layer_reads(arch):
     assert batch.shape == (4, hidden.shape[1]) and np.allclose(np.linalg.norm(batch, axis=1), 1, atol=1e-5)
     one = RememberingPredictor(p, Memory.of(p, images, [1, 1, 7, 7]))
     assert np.allclose(one.feature(tensors[2]), batch[2], atol=1e-5)  # one at a time = in a batch
+    assert np.allclose(one.probabilities(tensors[2]), one.memory.blend(*network_view(p, images[2:3]))[0], atol=1e-5)
 
 
 def test_an_empty_memory_answers_exactly_as_the_network():
