@@ -298,14 +298,18 @@ def number_canvas_size() -> tuple[int, int]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def read_number_cached(image: np.ndarray, strokes: dict | None, canvas_width: int, arch: str, path: str, mtime_ns: int):
-    """The number read from `image`, its digits grouped by the canvas's `strokes` (json_data) when drawn."""
+def read_number_cached(image: np.ndarray, strokes: dict | None, canvas_width: int, path: str, mtime_ns: int,
+                       memory: tuple, _predictor):
+    """The number read from `image` by `_predictor` (the network, or it with the person's memory),
+    its digits grouped by the canvas's `strokes` (json_data) when drawn. `memory` names what the
+    predictor remembers (whose saved drawings, their ids and labels): with `path` and `mtime_ns`, it
+    keys the cache, as the predictor itself cannot."""
     from model.number import read_number
     from preprocessing.canvas_strokes import strokes_from_json
 
     points, width = strokes_from_json(strokes)
     scale = image.shape[1] / canvas_width  # the canvas's pixels may be finer than its CSS pixels
-    return read_number(image, get_predictor(arch, pathlib.Path(path)), [p * scale for p in points], width * scale)
+    return read_number(image, _predictor, [p * scale for p in points], width * scale)
 
 
 def number_area(models) -> None:
@@ -334,9 +338,13 @@ def number_area(models) -> None:
         st.info("Write a number on the black strip…" if source == "Draw" else "Choose an image of a written number…")
         return
     arch, path = models[0]
+    profile = current_profile()
     try:
+        network = get_predictor(arch, path)
+        predictor, memory_ids, _ = remembering(network, path, profile)
+        memory = (profile.name, tuple(memory_ids), tuple(predictor.memory.labels.tolist()) if memory_ids else ())
         width = canvas_size[0] if strokes else image.shape[1]  # the canvas's strokes are in its CSS pixels
-        reading = read_number_cached(image, strokes, width, arch, str(path), path.stat().st_mtime_ns)
+        reading = read_number_cached(image, strokes, width, str(path), path.stat().st_mtime_ns, memory, predictor)
     except EmptyDrawingError as e:
         st.info(str(e))
         return
@@ -346,6 +354,10 @@ def number_area(models) -> None:
     unsure = [i + 1 for i, d in enumerate(reading.digits) if d.unsure]
     st.metric("Number", reading.number, border=True,
               help=f"{arch.upper()}; ? marks a digit it is not sure of (best guess {reading.best_guess}).")
+    if memory_ids:
+        alone = "".join(str(network.predict(d.result.tensor)[0][0]) for d in reading.digits)
+        st.caption(f"Your {len(memory_ids)} saved drawing{'s count' if len(memory_ids) > 1 else ' counts'} too "
+                   f"(sidebar)" + (f": the network alone reads {alone}." if alone != reading.best_guess else "."))
     if unsure:
         st.warning(f"Not sure of digit {', '.join(map(str, unsure))}: the best guess is {reading.best_guess}. "
                    "Open a digit below to tell it what it is.")

@@ -41,22 +41,10 @@ if str(ROOT) not in sys.path:
 from model.data import DataError  # noqa: E402
 from model.finetune import MAX_FORGETTING, accuracy, fine_tune, held_out_mnist, load_replay, personalise  # noqa: E402
 from model.memory import Memory, embed, network_view, within_forgetting  # noqa: E402
-from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer  # noqa: E402
+from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 from model.predict import Predictor, load_predictor  # noqa: E402
 from model.weights import default_weights_dir, load_weights  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
-
-
-def writer_sets(digits, per_digit: int, seed: int):
-    """(train digits, test digits) of one writer: `per_digit` of each label chosen at random for training."""
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for label in range(10):
-        mine = [d for d in digits if d.label == label]
-        order = rng.permutation(len(mine))
-        train += [mine[i] for i in order[:per_digit]]
-        test += [mine[i] for i in order[per_digit:]]
-    return train, test
 
 
 def test_images(digits, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,12 @@ desk) 5-15% of the width or height wide on one side, or a dark corner, set
 beside the paper, never over the writing.
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
+--memory K: each writer has taught the app K drawings of each digit (as
+"Right?" saves them), and writes the numbers with their other drawings; each
+number is read by the network alone and with the memory of those saved
+drawings beside it (model/memory.py, as the app's "Learn from my saved
+drawings" does: MNIST present, saved drawings that would make other people's
+digits read worse are set aside).
 """
 
 from __future__ import annotations
@@ -43,8 +49,9 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from model.data import DataError  # noqa: E402
 from model.number import read_number  # noqa: E402
-from model.pen_data import PenDataError, default_pen_path, load_pen_digits, split_by_writer  # noqa: E402
+from model.pen_data import PenDataError, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 from model.strokes import draw_strokes  # noqa: E402
 
 WIDTH, HEIGHT = 840, 280
@@ -117,6 +124,19 @@ def photo_of_paper(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.hstack([corner, paper])
 
 
+def remembering(predictor, saved, seed: int, held) -> object:
+    """`predictor` with the memory of one writer's `saved` pen digits, each drawn once on the canvas
+    and preprocessed, less those that would make other people's digits read worse, as the app does:
+    `held` is the network's view of MNIST's held-out training digits (network_view() and labels)."""
+    from model.finetune import MAX_FORGETTING
+    from model.memory import Memory, RememberingPredictor, within_forgetting
+
+    memory = Memory.of(predictor, *pen_set(saved, seed=seed, processes=1))
+    probabilities, _, labels = held
+    floor = float((probabilities.argmax(1) == labels).mean()) - MAX_FORGETTING[predictor.arch]
+    return RememberingPredictor(predictor, within_forgetting(memory, *held, floor)[0])
+
+
 def main(argv: list[str] | None = None) -> int:
     from model import WeightsError, load_predictor
 
@@ -131,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="read from the strokes (as the canvas gives them), the image alone, or both")
     parser.add_argument("--photo", action="store_true", help="read each number, from the image alone, as a photo of "
                         "paper with the desk beside it")
+    parser.add_argument("--memory", type=int, default=0, metavar="K",
+                        help="each writer saved K drawings of each digit: read with and without their memory")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     inputs = ["image"] if args.photo else ["strokes", "image"] if args.input == "both" else [args.input]
@@ -138,13 +160,32 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         predictor = load_predictor(args.arch, args.weights_dir)
-    except (PenDataError, WeightsError) as e:
+        if args.memory:
+            from model.finetune import held_out_mnist
+            from model.memory import network_view
+
+            mnist_images, mnist_labels = held_out_mnist()
+            others = (*network_view(predictor, mnist_images), mnist_labels)
+    except (PenDataError, WeightsError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    by_writer = collections.defaultdict(lambda: collections.defaultdict(list))
+    of_writer = collections.defaultdict(list)
     for d in held:
-        by_writer[d.writer][d.label].append(d)
+        of_writer[d.writer].append(d)
+    by_writer = collections.defaultdict(lambda: collections.defaultdict(list))
+    readers = {}  # writer -> [(how, predictor)]: the network alone, and with the writer's memory
+    for k, (writer, digits) in enumerate(sorted(of_writer.items())):
+        readers[writer] = [("", predictor)]
+        if args.memory:  # the saved drawings are chosen apart from the numbers' draws
+            saved, digits = writer_sets(digits, args.memory, args.seed + 3000 + k)
+            readers[writer].append((" + memory", remembering(predictor, saved, args.seed + 4000 + k, others)))
+        for d in digits:
+            by_writer[writer][d.label].append(d)
     writers = sorted(by_writer)
+    if args.memory:
+        kept = sum(len(r[1][1].memory) for r in readers.values())
+        print(f"memory: {args.memory} saved drawings of each digit per writer, {kept} counted "
+              f"({10 * args.memory * len(writers) - kept} set aside)", flush=True)
     rng = np.random.default_rng(args.seed)
     rows = []
     for length in range(2, 9):
@@ -160,23 +201,27 @@ def main(argv: list[str] | None = None) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(folder / f"{length}-{k}.png"), canvas)
             for source in inputs:
-                start = time.perf_counter()
-                try:
-                    if source == "strokes":
-                        read = read_number(canvas, predictor, strokes, width).best_guess
-                    else:
-                        read = read_number(photo_of_paper(canvas, photo_rng) if args.photo else canvas, predictor).best_guess
-                except ValueError:
-                    read = ""
-                rows.append({"input": source, "length": length, "truth": truth, "read": read,
-                             "complete": digits[0].recording == "complete", "crowding": crowding(spans),
-                             "apart": apart(spans, width),
-                             "ms": 1000 * (time.perf_counter() - start)})
+                image = photo_of_paper(canvas, photo_rng) if args.photo else canvas
+                for how, reader in readers[writer]:
+                    start = time.perf_counter()
+                    try:
+                        if source == "strokes":
+                            read = read_number(canvas, reader, strokes, width).best_guess
+                        else:
+                            read = read_number(image, reader).best_guess
+                    except ValueError:
+                        read = ""
+                    rows.append({"input": source + how, "length": length, "truth": truth, "read": read,
+                                 "complete": digits[0].recording == "complete", "crowding": crowding(spans),
+                                 "apart": apart(spans, width),
+                                 "ms": 1000 * (time.perf_counter() - start)})
     summary = {}
-    for source in inputs:
+    for source in dict.fromkeys(r["input"] for r in rows):
         mine = [r for r in rows if r["input"] == source]
         summary[source] = {}
-        how = {"strokes": "the canvas: strokes in the order drawn", "image": "the image alone, as an upload"}[source]
+        how = {"strokes": "the canvas: strokes in the order drawn", "image": "the image alone, as an upload"}[source.split(" ")[0]]
+        if source.endswith("memory"):
+            how += f"; the writer's {args.memory} saved drawings of each digit counted"
         print(f"{source} ({how}{', a photo of paper with the desk beside it' if args.photo else ''}):")
         for name, group in ([("all", mine)] + [(str(n), [r for r in mine if r["length"] == n]) for n in range(2, 9)]
                             + [("complete", [r for r in mine if r["complete"]]),

@@ -127,6 +127,19 @@ def split_by_writer(digits: list[PenDigit]) -> tuple[list[PenDigit], list[PenDig
 PEN_RENDER_VERSION = 2
 
 
+def writer_sets(digits: list[PenDigit], per_digit: int, seed: int) -> tuple[list[PenDigit], list[PenDigit]]:
+    """One writer's `digits` as (saved, other): `per_digit` of each label chosen at random, and the rest:
+    what a person taught the app, and what they write next (benchmarks/personal.py, whole_numbers.py)."""
+    rng = np.random.default_rng(seed)
+    saved, other = [], []
+    for label in range(10):
+        mine = [d for d in digits if d.label == label]
+        order = rng.permutation(len(mine))
+        saved += [mine[i] for i in order[:per_digit]]
+        other += [mine[i] for i in order[per_digit:]]
+    return saved, other
+
+
 def _pen_worker(args: tuple) -> np.ndarray:
     """Worker: each (strokes, label) drawn canvas-style (styled first if asked) and preprocessed; uint8 (n, 28, 28)."""
     from preprocessing import preprocess

@@ -407,6 +407,23 @@ def test_number_mode_reads_an_uploaded_number_digit_by_digit():
     assert [e.label for e in at.expander] == [f"Digit {k}: right? and its steps" for k in (1, 2, 3)]
 
 
+def test_a_correction_in_number_mode_counts_at_once_in_the_number(db, tmp_path, monkeypatch):
+    from test_numbers import number
+
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))  # no check against other people's digits
+    at = start()
+    at.segmented_control(key="mode").set_value("Number").run()
+    at = upload(at, "year.png", png(255 - number("170", 30)))
+    assert at.metric[0].value == "170" and not [c for c in at.caption if "too (sidebar)" in c.value]
+    [p for p in at.button_group if p.label.startswith("Right?")][1].set_value("1").run()  # "that 7 is a 1"
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "110"
+    [said] = [c.value for c in at.caption if "too (sidebar)" in c.value]
+    assert said == "Your 1 saved drawing counts too (sidebar): the network alone reads 170."
+    at.toggle(key="use_memory").set_value(False).run()
+    assert at.metric[0].value == "170" and not [c for c in at.caption if "too (sidebar)" in c.value]
+
+
 def test_each_digit_of_a_number_can_be_corrected_and_saved_on_its_own(db):
     from test_numbers import number
 
