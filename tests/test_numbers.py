@@ -258,6 +258,17 @@ def test_a_one_written_before_an_eight_that_crosses_it_is_a_digit_of_its_own(cnn
     assert read_number(canvas(strokes), cnn, strokes, 14).number == "18"
 
 
+@pytest.mark.parametrize("left, right, digits", [(6, 9, 2), (6, 1, 1), (1, 1, 1)])
+def test_two_sure_digits_that_read_as_a_third_together_are_two_unless_one_is_a_one(left, right, digits):
+    strokes = [ellipse(150, 140, 50, 100), ellipse(230, 140, 35, 100)]  # a wide and a narrow ring, just touching
+
+    def score(image):  # a stand-in network: each ring alone a sure digit, the two together a surer third
+        width = np.ptp(np.flatnonzero(image.max(0)))
+        return (0, 0.999) if width > 150 else (left, 0.99) if width > 100 else (right, 0.99)
+
+    assert len(segment_strokes(canvas(strokes), strokes, 14, score)) == digits
+
+
 def test_a_dot_is_never_a_digit_and_a_fat_one_cropped_tight_is_still_a_one(cnn):
     one, seven = line((100, 40), (100, 240)), np.array([(220.0, 50.0), (320.0, 50.0), (250.0, 240.0)])
     full_stop = np.array([(170.0, 236.0)])  # a pen's width wide: too big for a speck
