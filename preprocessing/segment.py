@@ -40,9 +40,9 @@ weighed at once by dynamic programming: the sum over the runs of the log of
   1 or a 6 drawn into an 8 still reads "8", so the network alone would
   merge them; so does a sure digit written before another that swallows it
   (an 8 written over the 1 before it), unless the two read as the same digit
-  (a 1's flag reads as a 1 on its own); and two such digits, neither a 1,
-  that together read as a third (a 6 and a 9 written over its loop, as a
-  "0") cost the same: a 1 is exempt, as a 4's stem or half a 0 reads as one;
+  (a 1's flag reads as a 1 on its own); and two such digits that together
+  read as a third (a 6 and a 9 written over its loop, as a "0") cost the
+  same, unless the later one is a 1 (a 4's stem reads as one);
 - a dot (DOT) is never a digit alone: it joins one only where that digit
   reads surer with it, and is otherwise left out.
 A stroke added later inside an earlier digit (a crossbar put in at the end)
@@ -102,7 +102,7 @@ DOT = 0.1
 #: Strokes that read as a sure digit (SURE) of their own, tall (TALL of the number's height) and not
 #: inside it, added to a digit that reads as it did without them (or written before one that reads
 #: as it would alone), are another digit: the network reads an 8 with a 1 or a 6 drawn into it as an
-#: 8. So are two such digits, neither a 1, that read as a third together. Taking them into one
+#: 8. So are two such digits that read as a third together, unless the later is a 1. Taking them into one
 #: digit costs VANISH_LOG.
 SURE = 0.9
 TALL = 0.7
@@ -361,17 +361,17 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
 
     def vanishes(i: int, m: int, j: int) -> bool:
         """Whether strokes i..m-1 and m..j-1, each a sure digit, read together as one of them alone
-        does (the other, written before or after it, vanished into it), or, neither a 1, as a
-        third digit (both vanished)."""
+        does (the other, written before or after it, vanished into it), or as a third digit
+        (both vanished; unless the later one is a 1)."""
         if run(i, m) == -np.inf or run(m, j) == -np.inf or all(dot[i:m]) or all(dot[m:j]):
             return False  # not two possible digits (and no more questions to the network)
         a, b, union = reading(i, m), reading(m, j), reading(i, j)
         if min(a[1], b[1]) < SURE:
             return False
         first, last = _span(spans[i:m]), _span(spans[m:j])
-        if 1 not in (a[0], b[0]) and a[0] != b[0] and union[0] not in (a[0], b[0]):
-            # Two sure digits of substance that read as a third together (a 6 and a 9 over it as a "0"):
-            # both vanished. A line read as a 1 is exempt: it is how a 4's stem or a 0's half reads.
+        if b[0] != 1 and a[0] != b[0] and union[0] not in (a[0], b[0]):
+            # Two sure digits that read as a third together (a 6 and a 9 over it as a "0", a 1 and a 3
+            # as an "8"): both vanished. A line added later that reads as a 1 is exempt: a 4's stem.
             return (min(a[2].y1 - a[2].y0, b[2].y1 - b[2].y0) >= TALL * height
                     and not _inside(last, first) and not _inside(first, last))
         if a[0] == union[0]:
