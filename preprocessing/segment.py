@@ -105,7 +105,7 @@ DOT = 0.1
 #: 8. So are two such digits that read as a third together, unless the later is a 1. Taking them into one
 #: digit costs VANISH_LOG.
 SURE = 0.9
-TALL = 0.7
+TALL = 0.8
 VANISH_LOG = float(np.log(0.05))
 #: Splitting a stroke off the digit it lies inside costs this (log) share of belief.
 INSIDE_SPLIT_LOG = float(np.log(0.05))
