@@ -124,17 +124,24 @@ def photo_of_paper(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.hstack([corner, paper])
 
 
-def remembering(predictor, saved, seed: int, held) -> object:
-    """`predictor` with the memory of one writer's `saved` pen digits, each drawn once on the canvas
-    and preprocessed, less those that would make other people's digits read worse, as the app does:
-    `held` is the network's view of MNIST's held-out training digits (network_view() and labels)."""
-    from model.finetune import MAX_FORGETTING
-    from model.memory import Memory, RememberingPredictor, within_forgetting
+def remembering(predictor, images: np.ndarray, labels: np.ndarray, mnist: tuple, floor: float):
+    """`predictor` with the memory of one writer's saved drawings (`images`, preprocessed, and their
+    `labels`), less those that would make other people's digits read worse than `floor`, as the app
+    does: `mnist` is MNIST's held-out training digits and labels."""
+    from model.memory import Memory, RememberingPredictor, network_view, within_forgetting
 
-    memory = Memory.of(predictor, *pen_set(saved, seed=seed, processes=1))
-    probabilities, _, labels = held
-    floor = float((probabilities.argmax(1) == labels).mean()) - MAX_FORGETTING[predictor.arch]
-    return RememberingPredictor(predictor, within_forgetting(memory, *held, floor)[0])
+    memory = Memory.of(predictor, images, labels)
+    return RememberingPredictor(predictor, within_forgetting(memory, *network_view(predictor, mnist[0]), mnist[1], floor)[0])
+
+
+def fine_tuned(predictor, images: np.ndarray, labels: np.ndarray, replay, seed: int):
+    """`predictor`'s network fine-tuned on one writer's saved drawings and calibrated again, as the
+    app's job ends (model.finetune.personalise, less its check on held-out drawings)."""
+    from model.finetune import calibrate, fine_tune
+    from model.predict import Predictor
+
+    model = fine_tune(predictor.model, predictor.arch, images, labels, replay, seed=seed)
+    return Predictor(model, {**predictor.metadata, **calibrate(model, replay, predictor.metadata)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                         "paper with the desk beside it")
     parser.add_argument("--memory", type=int, default=0, metavar="K",
                         help="each writer saved K drawings of each digit: read with and without their memory")
+    parser.add_argument("--fine-tune", action="store_true",
+                        help="with --memory: also read with the network fine-tuned on those drawings, and with both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     inputs = ["image"] if args.photo else ["strokes", "image"] if args.input == "both" else [args.input]
@@ -161,11 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         predictor = load_predictor(args.arch, args.weights_dir)
         if args.memory:
-            from model.finetune import held_out_mnist
+            from model.finetune import MAX_FORGETTING, held_out_mnist, load_replay
             from model.memory import network_view
 
-            mnist_images, mnist_labels = held_out_mnist()
-            others = (*network_view(predictor, mnist_images), mnist_labels)
+            mnist = held_out_mnist()  # other people's digits, which a writer's memory may not cost much
+            floor = float((network_view(predictor, mnist[0])[0].argmax(1) == mnist[1]).mean()) - MAX_FORGETTING[args.arch]
+            replay = load_replay() if args.fine_tune else None
     except (PenDataError, WeightsError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -178,13 +188,18 @@ def main(argv: list[str] | None = None) -> int:
         readers[writer] = [("", predictor)]
         if args.memory:  # the saved drawings are chosen apart from the numbers' draws
             saved, digits = writer_sets(digits, args.memory, args.seed + 3000 + k)
-            readers[writer].append((" + memory", remembering(predictor, saved, args.seed + 4000 + k, others)))
+            images, labels = pen_set(saved, seed=args.seed + 4000 + k, processes=1)  # each drawn once on the canvas
+            readers[writer].append((" + memory", remembering(predictor, images, labels, mnist, floor)))
+            if args.fine_tune:
+                tuned = fine_tuned(predictor, images, labels, replay, args.seed + 5000 + k)
+                readers[writer] += [(" fine-tuned", tuned),
+                                    (" fine-tuned + memory", remembering(tuned, images, labels, mnist, floor))]
         for d in digits:
             by_writer[writer][d.label].append(d)
     writers = sorted(by_writer)
-    if args.memory:
-        kept = sum(len(r[1][1].memory) for r in readers.values())
-        print(f"memory: {args.memory} saved drawings of each digit per writer, {kept} counted "
+    for how in [how for how, _ in readers[writers[0]] if how.endswith("memory")]:
+        kept = sum(len(dict(r)[how].memory) for r in readers.values())
+        print(f"{how.strip(' +')}: {args.memory} saved drawings of each digit per writer, {kept} counted "
               f"({10 * args.memory * len(writers) - kept} set aside)", flush=True)
     rng = np.random.default_rng(args.seed)
     rows = []
@@ -220,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         mine = [r for r in rows if r["input"] == source]
         summary[source] = {}
         how = {"strokes": "the canvas: strokes in the order drawn", "image": "the image alone, as an upload"}[source.split(" ")[0]]
+        if "fine-tuned" in source:
+            how += f"; the network fine-tuned on the writer's {args.memory} saved drawings of each digit"
         if source.endswith("memory"):
             how += f"; the writer's {args.memory} saved drawings of each digit counted"
         print(f"{source} ({how}{', a photo of paper with the desk beside it' if args.photo else ''}):")
