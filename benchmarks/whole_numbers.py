@@ -1,7 +1,7 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
     python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
-                                       [--photo] [--save DIR] [--json]
+                                       [--photo] [--save DIR] [--memory K [--fine-tune]] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -30,7 +30,9 @@ beside the paper, never over the writing.
 number is read by the network alone and with the memory of those saved
 drawings beside it (model/memory.py, as the app's "Learn from my saved
 drawings" does: MNIST present, saved drawings that would make other people's
-digits read worse are set aside).
+digits read worse are set aside). With --fine-tune, also by the network
+fine-tuned on those drawings (replaying MNIST, calibrated again, as the app's
+"Fine-tune on my drawings" ends), alone and with the memory.
 """
 
 from __future__ import annotations
@@ -164,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --memory: also read with the network fine-tuned on those drawings, and with both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.fine_tune and not args.memory:
+        parser.error("--fine-tune needs --memory K: the saved drawings it learns from")
     inputs = ["image"] if args.photo else ["strokes", "image"] if args.input == "both" else [args.input]
     photo_rng = np.random.default_rng(args.seed + 1000)  # apart from the numbers' draws: the same numbers either way
     try:
