@@ -299,17 +299,17 @@ def number_canvas_size() -> tuple[int, int]:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def read_number_cached(image: np.ndarray, strokes: dict | None, canvas_width: int, path: str, mtime_ns: int,
-                       memory: tuple, _predictor):
-    """The number read from `image` by `_predictor` (the network, or it with the person's memory),
-    its digits grouped by the canvas's `strokes` (json_data) when drawn. `memory` names what the
-    predictor remembers (whose saved drawings, their ids and labels): with `path` and `mtime_ns`, it
-    keys the cache, as the predictor itself cannot."""
+                       memory: tuple, _network, _reader):
+    """The number read from `image`: cut into digits as `_network` is surest (grouped by the canvas's
+    `strokes`, json_data, when drawn), each read by `_reader` (the network, or it with the person's
+    memory). `memory` names what the reader remembers (whose saved drawings, their ids and labels):
+    with `path` and `mtime_ns`, it keys the cache, as the predictors themselves cannot."""
     from model.number import read_number
     from preprocessing.canvas_strokes import strokes_from_json
 
     points, width = strokes_from_json(strokes)
     scale = image.shape[1] / canvas_width  # the canvas's pixels may be finer than its CSS pixels
-    return read_number(image, _predictor, [p * scale for p in points], width * scale)
+    return read_number(image, _network, [p * scale for p in points], width * scale, _reader)
 
 
 def number_area(models) -> None:
@@ -344,7 +344,8 @@ def number_area(models) -> None:
         predictor, memory_ids, _ = remembering(network, path, profile)
         memory = (profile.name, tuple(memory_ids), tuple(predictor.memory.labels.tolist()) if memory_ids else ())
         width = canvas_size[0] if strokes else image.shape[1]  # the canvas's strokes are in its CSS pixels
-        reading = read_number_cached(image, strokes, width, str(path), path.stat().st_mtime_ns, memory, predictor)
+        reading = read_number_cached(image, strokes, width, str(path), path.stat().st_mtime_ns, memory,
+                                     network, predictor)
     except EmptyDrawingError as e:
         st.info(str(e))
         return

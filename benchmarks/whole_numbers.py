@@ -223,11 +223,12 @@ def main(argv: list[str] | None = None) -> int:
                 image = photo_of_paper(canvas, photo_rng) if args.photo else canvas
                 for how, reader in readers[writer]:
                     start = time.perf_counter()
+                    cutter = getattr(reader, "predictor", reader)  # as the app: the memory reads, never cuts
                     try:
                         if source == "strokes":
-                            read = read_number(canvas, reader, strokes, width).best_guess
+                            read = read_number(canvas, cutter, strokes, width, reader).best_guess
                         else:
-                            read = read_number(image, reader).best_guess
+                            read = read_number(image, cutter, reader=reader).best_guess
                     except ValueError:
                         read = ""
                     rows.append({"input": source + how, "length": length, "truth": truth, "read": read,

@@ -39,9 +39,13 @@ class Reading:
         return "".join(str(d.ranked[0][0]) for d in self.digits)
 
 
-def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0) -> Reading:
+def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, reader=None) -> Reading:
     """Segment `image` into digits (by its `strokes` when given, see preprocessing.segment; where
-    that is ambiguous, as `predictor` is surest) and read each."""
+    that is ambiguous, as `predictor` is surest) and read each with `reader` (default `predictor`).
+
+    A person's memory (model.memory.RememberingPredictor) is a `reader`, not the `predictor`: the
+    segmentation's priors were set on the network's own probabilities of candidate pieces, and
+    votes for a piece that looks like a saved digit can cut a number into too many digits."""
 
     def confidence(digit_image: np.ndarray) -> tuple[int, float]:
         try:
@@ -53,6 +57,6 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0) 
     boxes = segment_strokes(image, strokes, width, confidence) if strokes else segment(image, confidence)
     for box in boxes:
         result = preprocess(box.image)
-        ranked = predictor.predict(result.tensor)
-        digits.append(ReadDigit(box, result, ranked, predictor.is_unsure(ranked)))
+        ranked = (reader or predictor).predict(result.tensor)
+        digits.append(ReadDigit(box, result, ranked, (reader or predictor).is_unsure(ranked)))
     return Reading(digits)

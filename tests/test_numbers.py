@@ -298,3 +298,27 @@ def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
         assert photo.shape[0] >= canvas.shape[0] and photo.shape[1] >= canvas.shape[1] and photo.shape != canvas.shape
         assert photo.min() == 50 and photo.max() == 225
         assert (photo < 100).sum() > (canvas > 128).sum()  # the ink, and the desk
+
+
+class AlwaysSeven:
+    """A reader that answers 7 for every digit, and fails the test if asked to help cut."""
+
+    def __init__(self):
+        self.read = 0
+
+    def predict(self, tensor):
+        self.read += 1
+        return [(7, 0.99)] + [(d, 0.001) for d in range(10) if d != 7]
+
+    def is_unsure(self, ranked):
+        return False
+
+
+def test_a_reader_reads_each_digit_the_network_cut_out(cnn):
+    # A person's memory reads the digits; the cutting stays the network's (its priors were set on it).
+    four = [np.array([(140, 40), (70, 170), (200, 170)]), line((160, 80), (160, 250))]
+    strokes = four + [np.array([(330, 50), (450, 50), (380, 250)]), line((560, 45), (555, 250))]
+    reader = AlwaysSeven()
+    reading = read_number(canvas(strokes), cnn, strokes, 14, reader)
+    assert reading.best_guess == "777" and reader.read == 3
+    assert [d.box.x0 for d in reading.digits] == [d.box.x0 for d in read_number(canvas(strokes), cnn, strokes, 14).digits]
