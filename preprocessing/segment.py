@@ -14,8 +14,8 @@ edge: solid or long pieces along the image's edge, see _edge_regions()).
 Its 8-connected pieces are grouped by horizontal overlap, so a 4 or
 a 7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
 dropped; a flat group (a 5's flag lifted off its body) joins the digit it
-lies over. A group much wider than a digit is tall (TOUCHING_ASPECT) is taken
-for touching digits and cut at columns near where boundaries are likely,
+lies over. A group wider than three quarters of its height (TOUCHING_ASPECT) is tried
+as touching digits and cut at columns near where boundaries are likely,
 keeping the cut whose pieces the network is surest of (the geometric mean
 of `score`), at most SCORE_BUDGET questions to it per number. Each digit's
 image holds only its own pieces' ink, so a neighbour reaching over it does
@@ -60,8 +60,9 @@ from . import steps as S
 
 #: Pieces overlapping horizontally by this share of the narrower one belong to one digit.
 MERGE_OVERLAP = 0.7
-#: A group wider than this times its height is tried as touching digits...
-TOUCHING_ASPECT = 0.9
+#: A group wider than this times its height is tried as touching digits (a narrow digit touching
+#: another, "18", is no wider than one 0; the network decides whether the cut is better)...
+TOUCHING_ASPECT = 0.75
 #: ...and one wider than this is cut whatever the network thinks of it whole (a wide blob reads as a 0).
 FORCE_SPLIT_ASPECT = 1.1
 #: Of the cuts of a group, the BEAM whose two pieces the network is surest of are cut further;

@@ -55,6 +55,15 @@ def test_a_four_in_two_strokes_stays_one_digit(cnn):
     assert read_number(img, cnn).best_guess == "41"
 
 
+def test_a_one_touching_the_digit_after_it_is_two_digits(cnn):
+    img = number("17", -8)  # the 1's foot runs into the 7's stem: one piece of ink
+    mask = (img > 64).astype(np.uint8)
+    assert cv2.connectedComponents(mask)[0] - 1 == 1
+    ys, xs = np.nonzero(mask)
+    assert (xs.max() - xs.min()) / (ys.max() - ys.min()) < 0.9  # no wider than a wide 0, yet tried as two
+    assert read_number(img, cnn).best_guess == "17"
+
+
 def five_with_its_flag_lifted() -> np.ndarray:
     """A 5 whose flag, written apart from its body, reaches well to the right of it, and a 1 after it."""
     img = np.zeros((280, 560), np.uint8)
