@@ -30,7 +30,8 @@ beside the paper, never over the writing.
 number is read by the network alone and with the memory of those saved
 drawings beside it (model/memory.py, as the app's "Learn from my saved
 drawings" does: MNIST present, saved drawings that would make other people's
-digits read worse are set aside). With --fine-tune, also by the network
+digits read worse are set aside; as in the app, the memory reads each digit
+and the network alone decides where the number is cut). With --fine-tune, also by the network
 fine-tuned on those drawings (replaying MNIST, calibrated again, as the app's
 "Fine-tune on my drawings" ends), alone and with the memory.
 """
