@@ -54,9 +54,10 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
             return -1, 0.0
 
     digits = []
+    reader = reader or predictor
     boxes = segment_strokes(image, strokes, width, confidence) if strokes else segment(image, confidence)
     for box in boxes:
         result = preprocess(box.image)
-        ranked = (reader or predictor).predict(result.tensor)
-        digits.append(ReadDigit(box, result, ranked, (reader or predictor).is_unsure(ranked)))
+        ranked = reader.predict(result.tensor)
+        digits.append(ReadDigit(box, result, ranked, reader.is_unsure(ranked)))
     return Reading(digits)
