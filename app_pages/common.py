@@ -10,9 +10,10 @@ import numpy as np
 import streamlit as st
 
 from model import Predictor, load_predictor
-from model.data import DataError, default_data_dir
 from model.memory import Memory, RememberingPredictor, network_view, within_forgetting
 from model.weights import default_weights_dir
+from sources import DataError
+from sources.mnist import default_data_dir
 from store import NOT_A_DIGIT, DrawingStore, StoreError, default_db_path
 
 ARCHS = ("cnn", "mlp")

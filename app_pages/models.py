@@ -11,9 +11,10 @@ import streamlit as st
 
 from app_pages.common import current_profile, get_predictor, get_store, model_menu
 from model import WeightsError
-from model.data import DataError, default_data_dir, load_mnist
 from model.report import probabilities_of, report, standardized
 from preprocessing.display import for_display
+from sources import DataError
+from sources.mnist import default_data_dir, load_mnist
 from store import NOT_A_DIGIT, StoreError
 
 GALLERY = 24

@@ -10,7 +10,7 @@ bigger), white on black, black on white, or RGBA on a transparent
 background. As a person would, the re-drawing keeps the digit's loops: a
 loop the writer's pen filled in is traced round, not through, and where the
 new pen fills a loop the digit is drawn again thinner, then bigger. Faint
-strokes are traced without gaps (model/drawings.py, renderer version 2;
+strokes are traced without gaps (sources/redrawn.py, renderer version 2;
 benchmarks/renderer_fidelity.py counts what each version loses). Every
 image goes through the app's preprocess() and the model; accuracy is
 printed overall and per condition. Fixed seed: the same images
@@ -31,12 +31,13 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from model.drawings import POLARITIES, SIZES, STROKES, conditions, render_digit  # noqa: E402
+from sources.canvas import POLARITIES, SIZES, STROKES, conditions  # noqa: E402
+from sources.redrawn import render_digit  # noqa: E402
 
 
 def main() -> None:
     from model import load_predictor
-    from model.data import default_data_dir, load_mnist
+    from sources.mnist import default_data_dir, load_mnist
     from preprocessing import preprocess
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from model.data import default_data_dir, load_mnist  # noqa: E402
+from sources.mnist import default_data_dir, load_mnist  # noqa: E402
 from preprocessing.steps import centre_of_mass, estimate_stroke_width  # noqa: E402
 
 

@@ -3,7 +3,7 @@
     python benchmarks/not_sure.py [--arch cnn mlp] [--n-scribbles 3000] [--seed 1000]
 
 Scribbles are letters, shapes and random strokes drawn on a canvas
-(model/drawings.py), under the canvas-style benchmark's conditions, with a
+(sources/scribbles.py), under the canvas-style benchmark's conditions, with a
 seed that training never uses. For canvas-style digits, see canvas_style.py.
 Goals: at most 1% of MNIST test digits flagged, at least 80% of scribbles.
 """
@@ -19,10 +19,11 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from model import load_predictor  # noqa: E402
-from model.data import default_data_dir, load_mnist  # noqa: E402
-from model.drawings import SCRIBBLE_KINDS, conditions, random_scribble  # noqa: E402
 from model.evaluate import logits_of  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
+from sources.canvas import conditions  # noqa: E402
+from sources.mnist import default_data_dir, load_mnist  # noqa: E402
+from sources.scribbles import SCRIBBLE_KINDS, random_scribble  # noqa: E402
 
 
 def main() -> None:

@@ -38,13 +38,13 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from model.data import DataError  # noqa: E402
 from model.finetune import MAX_FORGETTING, accuracy, fine_tune, held_out_mnist, load_replay, personalise  # noqa: E402
 from model.memory import Memory, embed, network_view, within_forgetting  # noqa: E402
-from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 from model.predict import Predictor, load_predictor  # noqa: E402
 from model.weights import default_weights_dir, load_weights  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
+from sources import DataError  # noqa: E402
+from sources.pen import benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 
 
 def test_images(digits, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +90,7 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
         if limit is not None and k >= limit:
             break
         train, test = writer_sets(digits, per_digit, seed + k)
-        x, y = pen_set(train, seed=seed + 1000 + k, processes=1)
+        x, y = pen_set(train, seed=seed + 1000 + k, processes=1).arrays()
         tx, ty = test_images(test, seed + 2000 + k)
         started = time.time()
         tuned = fine_tune(base, arch, x, y, replay, seed=seed + k)
@@ -136,7 +136,7 @@ def job_seconds(arch: str, held, replay, n: int, seed: int) -> float:
     """Seconds of personalise() (held-out check + final fine-tune) on n of one writer's drawings."""
     writer = sorted({d.writer for d in held})[0]
     digits = [d for d in held if d.writer == writer][:n]
-    x, y = pen_set(digits, seed=seed, processes=1)
+    x, y = pen_set(digits, seed=seed, processes=1).arrays()
     started = time.time()
     personalise(arch, x, y, default_weights_dir() / f"{arch}.pt", replay, seed=seed)
     return time.time() - started
@@ -163,7 +163,7 @@ def latency_under_fine_tune(arch: str, held, seed: int) -> dict:
     idle = answer_times(predictor, canvas, 8.0)
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp) / "drawings"
-        x, y = pen_set(digits[:40], seed=seed, processes=1)
+        x, y = pen_set(digits[:40], seed=seed, processes=1).arrays()
         for i, (img, label) in enumerate(zip(x, y)):
             (folder / str(label)).mkdir(parents=True, exist_ok=True)
             import cv2
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         replay = load_replay()
-    except (PenDataError, DataError) as e:
+    except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     results = {}

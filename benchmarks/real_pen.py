@@ -4,10 +4,10 @@
                                   [--save DIR] [--errors-sheet PREFIX] [--json]
 
 The digits are DigiLeTs pen trajectories (--pen-data, default $DIGILETS) of
-the 22 writers that training never sees (model/pen_data.py). Each digit is
+the 22 writers that training never sees (sources/pen.py). Each digit is
 drawn six times, once for each stroke width (thin 1-3 px, normal 4-20, fat
 21-30) and size (small 30-60% of the canvas, large 60-95%), by the app
-canvas's own pen (model/strokes.py), in the three polarities in turn, then
+canvas's own pen (sources/canvas.py), in the three polarities in turn, then
 put through the app's preprocess() and the model. Fixed seed: the same
 images every run. Reported: accuracy overall and per class, width, size and
 polarity; per writer (worst, median, and those under 97%); the commonest
@@ -34,8 +34,8 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from model.drawings import POLARITIES, SIZES, STROKES  # noqa: E402
-from model.pen_data import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, split_by_writer  # noqa: E402
+from sources.canvas import POLARITIES, SIZES, STROKES  # noqa: E402
+from sources.pen import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, split_by_writer  # noqa: E402
 
 MIN_WRITER_ACCURACY = 0.97
 

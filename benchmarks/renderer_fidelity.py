@@ -29,7 +29,8 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from model.drawings import centre_line, conditions, render_digit  # noqa: E402
+from sources.canvas import conditions  # noqa: E402
+from sources.redrawn import centre_line, render_digit  # noqa: E402
 
 
 def pieces(mask: np.ndarray, min_area: int) -> int:
@@ -49,7 +50,7 @@ def holes(mask: np.ndarray) -> int:
 
 
 def main() -> None:
-    from model.data import default_data_dir, load_mnist
+    from sources.mnist import default_data_dir, load_mnist
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10000, help="test digits to render (the first n)")

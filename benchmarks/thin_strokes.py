@@ -54,8 +54,9 @@ def both_ways(image: np.ndarray) -> tuple:
 
 def canvas_thin(n: int):
     """(label, canvas) of the canvas-style benchmark's thin-pen drawings among its first n."""
-    from model.data import default_data_dir, load_mnist
-    from model.drawings import conditions, render_digit
+    from sources.canvas import conditions
+    from sources.mnist import default_data_dir, load_mnist
+    from sources.redrawn import render_digit
 
     images, labels = load_mnist(default_data_dir(), "test")
     rng = np.random.default_rng(0)
@@ -67,8 +68,8 @@ def canvas_thin(n: int):
 
 def scanned_pen():
     """(label, image) of the held-out writers' pen digits as scans of a thin pen on paper."""
-    from model.pen_data import default_pen_path, load_pen_digits, split_by_writer
-    from model.strokes import draw_strokes
+    from sources.canvas import draw_strokes
+    from sources.pen import default_pen_path, load_pen_digits, split_by_writer
 
     _, held = split_by_writer(load_pen_digits(default_pen_path()))
     rng = np.random.default_rng(0)

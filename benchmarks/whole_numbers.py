@@ -8,7 +8,7 @@ default $DIGILETS; writers training never saw) placed left to right on an
 840x280 canvas: a random digit height, random gaps from overlapping (-12% of
 the height) to wide (35%), one random slant for the whole number (up to 12
 degrees), and a random stroke width (3-24 px), drawn by the canvas's own pen
-(model/strokes.py), white on black as the app's canvas is. model.number's
+(sources/canvas.py), white on black as the app's canvas is. model.number's
 read_number() segments and reads it twice: from the strokes in the order
 they were written, as the app's canvas gives them, and from the image alone,
 as an upload of the same drawing. Reported per input, per length and overall:
@@ -52,10 +52,10 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from model.data import DataError  # noqa: E402
 from model.number import read_number  # noqa: E402
-from model.pen_data import PenDataError, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
-from model.strokes import draw_strokes  # noqa: E402
+from sources import DataError  # noqa: E402
+from sources.canvas import draw_strokes  # noqa: E402
+from sources.pen import default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 
 WIDTH, HEIGHT = 840, 280
 #: A number is "crowded" when a digit covers more than this share of its narrower neighbour's width.
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             mnist = held_out_mnist()  # other people's digits, which a writer's memory may not cost much
             floor = float((network_view(predictor, mnist[0])[0].argmax(1) == mnist[1]).mean()) - MAX_FORGETTING[args.arch]
             replay = load_replay() if args.fine_tune else None
-    except (PenDataError, WeightsError, DataError) as e:
+    except (WeightsError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     of_writer = collections.defaultdict(list)
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         readers[writer] = [("", predictor)]
         if args.memory:  # the saved drawings are chosen apart from the numbers' draws
             saved, digits = writer_sets(digits, args.memory, args.seed + 3000 + k)
-            images, labels = pen_set(saved, seed=args.seed + 4000 + k, processes=1)  # each drawn once on the canvas
+            images, labels = pen_set(saved, seed=args.seed + 4000 + k, processes=1).arrays()  # each drawn once on the canvas
             readers[writer].append((" + memory", remembering(predictor, images, labels, mnist, floor)))
             if args.fine_tune:
                 tuned = fine_tuned(predictor, images, labels, replay, args.seed + 5000 + k)

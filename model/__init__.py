@@ -1,4 +1,4 @@
-"""Networks, weights I/O, MNIST loading, training, evaluation and prediction.
+"""Networks, weights I/O, training, evaluation, prediction and fine-tuning (the digits come from sources/).
 
     from model import load_predictor
     predictor = load_predictor("cnn")      # or "mlp"; reads weights/<arch>.pt

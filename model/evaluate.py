@@ -27,8 +27,7 @@ import torch
 
 from preprocessing import MNIST_MEAN, MNIST_STD, preprocess
 from preprocessing.decode import load_image
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+from sources.user import IMAGE_SUFFIXES, image_folder
 
 
 @torch.inference_mode()
@@ -53,16 +52,6 @@ def score(true: np.ndarray, predicted: np.ndarray) -> dict:
         "per_class": per_class,
         "confusion": confusion.tolist(),
     }
-
-
-def image_folder(root: pathlib.Path) -> list[tuple[pathlib.Path, int]]:
-    """(path, digit) for every image under root/<digit>/, sorted."""
-    found = []
-    for digit in range(10):
-        folder = root / str(digit)
-        if folder.is_dir():
-            found += [(p, digit) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
-    return found
 
 
 def evaluate_images(predictor, root: pathlib.Path) -> dict:
@@ -123,7 +112,8 @@ def evaluate_numbers(predictor, root: pathlib.Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .data import DataError, download, load_mnist
+    from sources import DataError
+    from sources.mnist import download, load_mnist
     from .predict import load_predictor
     from .weights import WeightsError
 

@@ -33,7 +33,6 @@ import json
 import os
 import pathlib
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,9 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from sources import DataError, Digits, preprocess_tag
+from sources.mnist import default_data_dir, load_test, training_and_held_out
+
 from .augment import Augmentation, augment
 from .calibration import fit_temperature, unsure_threshold
-from .data import DataError, default_data_dir, load_mnist
 from .evaluate import logits_of
 from .weights import WeightsError, default_weights_dir, load_weights, save_weights
 
@@ -87,31 +88,11 @@ class Replay:
     mnist_test: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def _cached(path: pathlib.Path, make) -> np.ndarray:
-    if path.exists():
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
-            pass  # a damaged cache is made again
-    array = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as f:
-        np.save(f, array)
-    os.replace(f.name, path)
-    return array
-
-
-def _held_out_from(n: int) -> int:
-    """Where training's held-out split starts among n MNIST training digits (the last 5,000 of 60,000)."""
-    return n - min(5000, n // 10)
-
-
 def held_out_mnist(data_dir: str | None = None, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """All of training's held-out MNIST digits (images, labels; 5,000, of which the replay's check
     uses 2,000): other people's digits no network here learned from. DataError without MNIST."""
-    images, labels = load_mnist(data_dir or default_data_dir(), "train", verify=verify)
-    split = _held_out_from(len(images))
-    return images[split:], labels[split:]
+    _, held = training_and_held_out(data_dir or default_data_dir(), verify=verify)
+    return held.images, held.labels
 
 
 @functools.lru_cache(maxsize=2)
@@ -122,28 +103,26 @@ def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", veri
     The canvas-style re-drawings and scribbles are made once (tens of seconds)
     and kept in cache_dir.
     """
-    from .drawings import RENDERER_VERSION, drawing_set, preprocess_tag, scribble_set
+    from sources.redrawn import RENDERER_VERSION, redraw
+    from sources.scribbles import scribble_set
 
-    images, labels = load_mnist(data_dir or default_data_dir(), "train", verify=verify)
-    test = load_mnist(data_dir or default_data_dir(), "test", verify=verify)
+    mnist_train, mnist_held = training_and_held_out(data_dir or default_data_dir(), verify=verify)
+    test = load_test(data_dir or default_data_dir(), verify=verify)
     n_mnist, n_draw, n_scribbles = sizes
-    split = _held_out_from(len(images))  # training's held-out split is never replayed
+    n_images = len(mnist_train) + len(mnist_held)
     rng = np.random.default_rng(0)
-    pick = rng.choice(split, size=min(n_mnist, split), replace=False)
-    draw = pick[: min(n_draw, len(pick))]
-    val_pick = np.arange(split, min(len(images), split + VAL_MNIST))
-    val_draw = val_pick[:VAL_DRAWINGS]
+    pick = rng.choice(len(mnist_train), size=min(n_mnist, len(mnist_train)), replace=False)  # training's held-out split is never replayed
+    replayed, val = mnist_train[pick], mnist_held[: VAL_MNIST]
     cache = pathlib.Path(cache_dir)
-    tag = f"{len(images)}-r{RENDERER_VERSION}{preprocess_tag()}"
-    drawn = _cached(cache / f"replay-drawings-{len(draw)}-{tag}.npy", lambda: drawing_set(images[draw], seed=31))
-    drawn_val = _cached(cache / f"replay-drawings-val-{len(val_draw)}-{tag}.npy", lambda: drawing_set(images[val_draw], seed=32))
-    scribbles = _cached(cache / f"replay-scribbles-{n_scribbles}{preprocess_tag()}.npy", lambda: scribble_set(n_scribbles, seed=33)) if n_scribbles else np.zeros((0, 28, 28), np.uint8)
-    return Replay(
-        train_x=np.concatenate([images[pick], drawn, scribbles]),
-        train_y=np.concatenate([labels[pick], labels[draw], np.full(len(scribbles), -1, np.int64)]),
-        val={"mnist": (images[val_pick], labels[val_pick]), "drawings": (drawn_val, labels[val_draw])},
-        mnist_test=test,
-    )
+    tag = f"{n_images}-r{RENDERER_VERSION}{preprocess_tag()}"
+    drawn = redraw(replayed[: n_draw], seed=31, cache=cache / f"replay-drawings-{min(n_draw, len(pick))}-{tag}.npy")
+    drawn_val = redraw(val[: VAL_DRAWINGS], seed=32, cache=cache / f"replay-drawings-val-{len(val[: VAL_DRAWINGS])}-{tag}.npy")
+    scribbles = (scribble_set(n_scribbles, seed=33, cache=cache / f"replay-scribbles-{n_scribbles}{preprocess_tag()}.npy")
+                 if n_scribbles else Digits.empty())
+    train = Digits.concat([replayed, drawn, scribbles])
+    return Replay(train_x=train.images, train_y=train.labels,
+                  val={"mnist": (val.images, val.labels), "drawings": (drawn_val.images, drawn_val.labels)},
+                  mnist_test=(test.images, test.labels))
 
 
 def _unit(images: np.ndarray) -> torch.Tensor:
@@ -360,42 +339,8 @@ def run_in_background() -> None:
             pass
 
 
-def drawings_from_folder(root: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Every root/<digit>/*.png (and root/not-a-digit/*.png) through preprocess(): (images, labels, skipped)."""
-    from preprocessing import preprocess
-    from preprocessing.decode import load_image
-
-    from .evaluate import IMAGE_SUFFIXES
-
-    found = [(p, d) for d in range(10) for p in sorted((root / str(d)).glob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
-    found += [(p, -1) for p in sorted((root / "not-a-digit").glob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
-    images, labels, skipped = [], [], []
-    for path, label in found:
-        try:
-            images.append(preprocess(load_image(path)).image)
-            labels.append(label)
-        except ValueError as e:
-            skipped.append(f"{path}: {e}")
-    return (np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)), np.array(labels, np.int64), skipped
-
-
-def drawings_from_store(db: str | os.PathLike, profile: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """A profile's saved drawings, each input image through preprocess() again: (images, labels, skipped)."""
-    from preprocessing import preprocess
-    from preprocessing.decode import decode_image
-    from store import DrawingStore
-
-    images, labels, skipped = [], [], []
-    for d in DrawingStore(db).drawings(profile):
-        try:
-            images.append(preprocess(decode_image(d.input_png, f"drawing #{d.id}")).image)
-            labels.append(d.label)
-        except ValueError as e:
-            skipped.append(f"drawing #{d.id}: {e}")
-    return (np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)), np.array(labels, np.int64), skipped
-
-
 def main(argv: list[str] | None = None) -> int:
+    from sources.user import from_folder, from_store
     from store import StoreError
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -431,11 +376,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.images:
             if not pathlib.Path(args.images).is_dir():
                 raise FineTuneError(f"{args.images} is not a folder of <digit>/*.png drawings.")
-            images, labels, skipped = drawings_from_folder(pathlib.Path(args.images))
+            drawings, skipped = from_folder(args.images)
         else:
             if not pathlib.Path(args.db).is_file():
                 raise FineTuneError(f"There is no drawings file at {args.db}.")
-            images, labels, skipped = drawings_from_store(args.db, args.profile)
+            drawings, skipped = from_store(args.db, args.profile)
         for line in skipped:
             print(f"skipped {line}", file=sys.stderr)
         replay = None
@@ -451,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.progress:
                 print(f"progress {fraction:.3f} {message}", flush=True)
 
-        outcome = personalise(args.arch, images, labels, base, replay, seed=args.seed, steps=args.steps, progress=show)
+        outcome = personalise(args.arch, drawings.images, drawings.labels, base, replay, seed=args.seed, steps=args.steps, progress=show)
         save_weights(out, outcome.model, args.arch, outcome.metadata)
     except (FineTuneError, WeightsError, StoreError, DataError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -459,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"error": str(e)}))
         return 1
     summary = outcome.summary()
-    print(f"{args.arch.upper()} fine-tuned on {len(labels)} drawings in {outcome.seconds:.1f} s: on drawings it did not "
+    print(f"{args.arch.upper()} fine-tuned on {len(drawings)} drawings in {outcome.seconds:.1f} s: on drawings it did not "
           f"see ({outcome.evaluated_on}) {outcome.accuracy_before:.1%} before, {outcome.accuracy_after:.1%} after"
           + (f"; MNIST test {outcome.mnist_after:.2%}" if outcome.mnist_after is not None else "") + f". Saved {out}")
     if args.json:

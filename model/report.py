@@ -65,26 +65,11 @@ def standardized(images: np.ndarray) -> np.ndarray:
     return ((images.astype(np.float32) / 255 - MNIST_MEAN) / MNIST_STD)[:, None]
 
 
-def real_pen_set(pen_path, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8 (N, 28, 28), labels): the real-pen benchmark's drawings, preprocessed."""
-    from preprocessing import preprocess
-
-    from .pen_data import benchmark_drawings, load_pen_digits, split_by_writer
-
-    _, held = split_by_writer(load_pen_digits(pen_path))
-    images, labels = [], []
-    for digit, _, _, _, canvas in benchmark_drawings(held, seed):
-        try:
-            images.append(preprocess(canvas).image)
-        except ValueError:
-            images.append(np.zeros((28, 28), np.uint8))
-        labels.append(digit.label)
-    return np.stack(images), np.array(labels)
-
-
 def main(argv: list[str] | None = None) -> int:
-    from .data import DataError, default_data_dir, load_mnist
-    from .pen_data import PenDataError, default_pen_path
+    from sources import DataError
+    from sources.mnist import default_data_dir, load_test
+    from sources.pen import benchmark_set, default_pen_path, load_pen_digits, split_by_writer
+
     from .predict import load_predictor
     from .weights import WeightsError, default_weights_dir, load_weights, save_weights
 
@@ -98,11 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     path = args.weights or str(default_weights_dir() / f"{args.arch}.pt")
     try:
         predictor = load_predictor(args.arch, weights=path)
-        images, labels = load_mnist(args.mnist, "test")
-        reports = {"mnist_test": report(probabilities_of(predictor, standardized(images)), labels)}
-        pen_images, pen_labels = real_pen_set(args.pen_data)
-        reports["real_pen"] = report(probabilities_of(predictor, standardized(pen_images)), pen_labels)
-    except (WeightsError, DataError, PenDataError) as e:
+        test = load_test(args.mnist)
+        reports = {"mnist_test": report(probabilities_of(predictor, standardized(test.images)), test.labels)}
+        pen = benchmark_set(split_by_writer(load_pen_digits(args.pen_data))[1])
+        reports["real_pen"] = report(probabilities_of(predictor, standardized(pen.images)), pen.labels)
+    except (WeightsError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     for name, r in reports.items():

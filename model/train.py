@@ -7,13 +7,13 @@ Training data: the MNIST training digits, plus (unless --drawings 0) the same
 digits re-drawn as canvas drawings and put through the app's preprocess(), plus
 (unless --pen-copies 0) the real pen digits of the training writers (DigiLeTs,
 --pen-data), each drawn --pen-copies times by the canvas's pen with fresh
-randomness and a handwriting style (model/styles.py), plus (unless
+randomness and a handwriting style (sources/styles.py), plus (unless
 --scribbles 0) non-digit scribbles that the network is taught to meet with a
 flat, unsure answer (outlier exposure). Every batch is augmented (stroke
 thickness, rotation, scale, shear, shift, elastic distortion).
 
 Held out: the last --val-size MNIST training digits (and their re-drawn
-copies) and the pen digits of the held-out writers (model/pen_data.py), drawn
+copies) and the pen digits of the held-out writers (sources/pen.py), drawn
 twice. The epoch with the best accuracy on them is kept, the temperature that
 calibrates the probabilities is fitted on them, and so is the "not sure"
 threshold. MNIST test accuracy is printed each epoch and stored, never used to
@@ -39,11 +39,14 @@ from preprocessing import MNIST_MEAN, MNIST_STD
 
 from .augment import NONE, Augmentation, augment
 from .calibration import expected_calibration_error, fit_temperature, unsure_threshold
-from .data import DataError, default_data_dir, download, load_mnist
+from sources import DataError, Digits, preprocess_tag
+from sources.mnist import default_data_dir, download, load_test, training_and_held_out
+from sources.pen import PEN_RENDER_VERSION, PenDataError, default_pen_path, load_pen_digits, pen_set, split_by_writer
+from sources.redrawn import RENDERER_VERSION, redraw
+from sources.scribbles import scribble_set
+
 from .evaluate import logits_of
 from .networks import build
-from .pen_data import (PEN_RENDER_VERSION, PenDataError, default_pen_path, load_pen_digits, pen_labels, pen_set,
-                       split_by_writer)
 from .weights import save_weights
 
 DEFAULT_EPOCHS = {"cnn": 20, "mlp": 40}
@@ -170,20 +173,7 @@ def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray) -> 
     return float((logits_of(model, to_unit(images)).argmax(1).numpy() == labels).mean())
 
 
-def cached(path: pathlib.Path, make) -> np.ndarray:
-    """np.load(path) if it exists, else make() saved there: re-drawing thousands of digits takes minutes."""
-    if path.exists():
-        return np.load(path)
-    print(f"making {path} ...", flush=True)
-    array = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, array)
-    return array
-
-
 def main(argv: list[str] | None = None) -> None:
-    from .drawings import RENDERER_VERSION, drawing_set, preprocess_tag, scribble_set
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], required=True)
     parser.add_argument("--epochs", type=int, help="default: 20 for the CNN, 40 for the MLP")
@@ -216,58 +206,55 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.download:
             download(args.data_dir)
-        images, labels = load_mnist(args.data_dir, "train", verify=not args.no_verify)
-        test = load_mnist(args.data_dir, "test", verify=not args.no_verify)
+        mnist_train, mnist_held = training_and_held_out(args.data_dir, val_size=args.val_size, verify=not args.no_verify)
+        test = load_test(args.data_dir, verify=not args.no_verify)
         pen_copies = DEFAULT_PEN_COPIES if args.pen_copies is None else args.pen_copies
         pen_train, pen_held = split_by_writer(load_pen_digits(args.pen_data)) if pen_copies else ([], [])
     except PenDataError as e:
         sys.exit(f"error: {e} (or train without pen digits: --pen-copies 0)")
     except DataError as e:
         sys.exit(f"error: {e}")
-    if not 0 < args.val_size < len(images):
-        parser.error(f"--val-size must be between 1 and {len(images) - 1}")
-    split = len(images) - args.val_size
+    n_images = len(mnist_train) + len(mnist_held)
+    if not 0 < args.val_size < n_images:
+        parser.error(f"--val-size must be between 1 and {n_images - 1}")
     started = time.time()
 
-    # Held-out sets: MNIST digits, the same digits re-drawn, and scribbles (for the "not sure" rule).
+    # Every source gives Digits; the held-out ones choose the epoch, calibrate and set "not sure".
     cache, pp = pathlib.Path(args.cache_dir), preprocess_tag()
-    tag = f"{len(images)}-{args.val_size}-seed{args.seed}-r{RENDERER_VERSION}{pp}"  # a new renderer or preprocess() makes new sets
-    held_out = {"mnist": (images[split:], labels[split:])}
-    train_x, train_y = [images[:split]], [labels[:split]]
-    n_draw = min(DEFAULT_DRAWINGS[args.arch] if args.drawings is None else args.drawings, split)
+    tag = f"{n_images}-{args.val_size}-seed{args.seed}-r{RENDERER_VERSION}{pp}"  # a new renderer or preprocess() makes new sets
+    held_out = {"mnist": mnist_held}
+    training = [mnist_train]
+    n_draw = min(DEFAULT_DRAWINGS[args.arch] if args.drawings is None else args.drawings, len(mnist_train))
     if n_draw:
-        held_out["drawings"] = (cached(cache / f"drawings-val-{tag}.npy", lambda: drawing_set(images[split:], seed=args.seed + 1)), labels[split:])
+        held_out["drawings"] = redraw(mnist_held, seed=args.seed + 1, cache=cache / f"drawings-val-{tag}.npy")
         for copy_index in range(args.drawing_copies):  # the first copy keeps its seed and cache name
             name, seed = ("", args.seed) if copy_index == 0 else (f"-copy{copy_index}", args.seed + 30 + copy_index)
-            train_x.append(cached(cache / f"drawings-train-{n_draw}-{tag}{name}.npy", lambda: drawing_set(images[:n_draw], seed=seed)))
-            train_y.append(labels[:n_draw])
+            training.append(redraw(mnist_train[:n_draw], seed=seed, cache=cache / f"drawings-train-{n_draw}-{tag}{name}.npy"))
     if pen_copies:
         pen_tag = f"{len(pen_train)}-{len(pen_held)}-seed{args.seed}-p{PEN_RENDER_VERSION}{pp}"
-        train_x.append(cached(cache / f"pen-train-x{pen_copies}-{pen_tag}.npy",
-                              lambda: pen_set(pen_train, seed=args.seed + 20, copies=pen_copies, styled=True)[0]))
-        train_y.append(pen_labels(pen_train, pen_copies))
-        held_out["pen"] = (cached(cache / f"pen-val-x{PEN_VAL_COPIES}-{pen_tag}.npy",
-                                  lambda: pen_set(pen_held, seed=args.seed + 21, copies=PEN_VAL_COPIES)[0]),
-                           pen_labels(pen_held, PEN_VAL_COPIES))
+        training.append(pen_set(pen_train, seed=args.seed + 20, copies=pen_copies, styled=True,
+                                cache=cache / f"pen-train-x{pen_copies}-{pen_tag}.npy"))
+        held_out["pen"] = pen_set(pen_held, seed=args.seed + 21, copies=PEN_VAL_COPIES,
+                                  cache=cache / f"pen-val-x{PEN_VAL_COPIES}-{pen_tag}.npy")
     if args.scribbles:
-        train_x.append(cached(cache / f"scribbles-train-{args.scribbles}-seed{args.seed}{pp}.npy", lambda: scribble_set(args.scribbles, seed=args.seed + 10)))
-        train_y.append(np.full(args.scribbles, -1, np.int64))
+        training.append(scribble_set(args.scribbles, seed=args.seed + 10, cache=cache / f"scribbles-train-{args.scribbles}-seed{args.seed}{pp}.npy"))
         n_val = max(1, args.scribbles // 5)
-        held_out["scribbles"] = (cached(cache / f"scribbles-val-{n_val}-seed{args.seed}{pp}.npy", lambda: scribble_set(n_val, seed=args.seed + 11)), None)
-    val_x = np.concatenate([x for x, y in held_out.values() if y is not None])
-    val_y = np.concatenate([y for x, y in held_out.values() if y is not None])
+        held_out["scribbles"] = scribble_set(n_val, seed=args.seed + 11, cache=cache / f"scribbles-val-{n_val}-seed{args.seed}{pp}.npy")
+    train_set = Digits.concat(training)
+    val = Digits.concat(d for name, d in held_out.items() if name != "scribbles")  # scribbles only set "not sure"
+    val_x, val_y = val.images, val.labels
 
     model, summary = train(
-        args.arch, np.concatenate(train_x), np.concatenate(train_y), val_x, val_y,
+        args.arch, train_set.images, train_set.labels, val_x, val_y,
         epochs=epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-        aug=NONE if args.no_augment else None, test=test, ema=args.ema, config=config,
+        aug=NONE if args.no_augment else None, test=(test.images, test.labels), ema=args.ema, config=config,
     )
     best = summary["best"]
 
     # Calibrate on the held-out digits, then set the "not sure" threshold on them.
     val_logits = logits_of(model, to_unit(val_x))
     temperature = fit_temperature(val_logits, torch.from_numpy(val_y))
-    probs = {name: torch.softmax(logits_of(model, to_unit(x)) / temperature, 1) for name, (x, _) in held_out.items()}
+    probs = {name: torch.softmax(logits_of(model, to_unit(d.images)) / temperature, 1) for name, d in held_out.items()}
     confidence = {name: p.max(1).values for name, p in probs.items()}
     threshold = unsure_threshold({k: confidence[k] for k in MAX_UNSURE if k in confidence}, {k: v for k, v in MAX_UNSURE.items() if k in confidence})
     flagged = {name: float((c < threshold).float().mean()) for name, c in confidence.items()}
@@ -293,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         "pen_copies": pen_copies,
         "pen_train_writers": len({d.writer for d in pen_train}),
         "pen_held_out_writers": len({d.writer for d in pen_held}),
-        "val_accuracy_by_set": {k: float((probs[k].argmax(1).numpy() == y).mean()) for k, (_, y) in held_out.items() if y is not None},
+        "val_accuracy_by_set": {k: float((probs[k].argmax(1).numpy() == d.labels).mean()) for k, d in held_out.items() if k != "scribbles"},
         "scribbles": args.scribbles,
         "augmentation": summary["augmentation"],
         "ema": args.ema,
@@ -304,14 +291,16 @@ def main(argv: list[str] | None = None) -> None:
     }
     # What the app's Models page shows on a machine without the data: measured now, kept with the weights.
     from .predict import Predictor
-    from .report import probabilities_of, real_pen_set, report, standardized
+    from sources.pen import benchmark_set
+
+    from .report import probabilities_of, report, standardized
 
     scorer = Predictor(model, metadata)
-    metadata["reports"] = {"mnist_test": report(probabilities_of(scorer, standardized(test[0])), test[1]),
+    metadata["reports"] = {"mnist_test": report(probabilities_of(scorer, standardized(test.images)), test.labels),
                            "measured": metadata["date"], "command": metadata["command"]}
     if pen_copies:
-        pen_x, pen_y = real_pen_set(args.pen_data)
-        metadata["reports"]["real_pen"] = report(probabilities_of(scorer, standardized(pen_x)), pen_y)
+        pen = benchmark_set(pen_held)
+        metadata["reports"]["real_pen"] = report(probabilities_of(scorer, standardized(pen.images)), pen.labels)
     save_weights(out, model, args.arch, metadata)
     print(
         f"saved {out}: epoch {best['epoch']}, val {best['val_accuracy']:.2%}, MNIST test {best['test_accuracy']:.2%}, "

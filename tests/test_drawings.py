@@ -1,19 +1,9 @@
 import numpy as np
 import pytest
 
-from model.drawings import (
-    CANVAS,
-    SCRIBBLE_KINDS,
-    _draw_grid_line,
-    _height_and_width,
-    _place_xy,
-    centre_line,
-    conditions,
-    open_loops,
-    random_scribble,
-    render_digit,
-    thin,
-)
+from sources.canvas import CANVAS, conditions, draw_grid_line, height_and_width, place_xy
+from sources.redrawn import centre_line, open_loops, render_digit, thin
+from sources.scribbles import SCRIBBLE_KINDS, random_scribble
 from preprocessing import preprocess
 from preprocessing.steps import estimate_stroke_width
 
@@ -102,8 +92,8 @@ def test_a_fat_pen_that_fills_a_loop_draws_again_with_the_loop_open():
     filled_first = 0
     for seed in range(6):
         rng = np.random.default_rng(seed)
-        height, width_px = _height_and_width(rng, "fat", "small")
-        first = _draw_grid_line(line, _place_xy(line, rng, height, width_px), width_px)
+        height, width_px = height_and_width(rng, "fat", "small")
+        first = draw_grid_line(line, place_xy(line, rng, height, width_px), width_px)
         filled_first += open_loops(first > 127) == 0
         ink = render_digit(digit, np.random.default_rng(seed), "fat", "small", "white-on-black")
         assert open_loops(ink > 127) >= 1, seed

@@ -10,9 +10,10 @@ import torch
 from conftest import draw_digit
 
 from model import CNN, MLP, WeightsError, build, load_predictor, load_weights, save_weights
-from model import data, evaluate, predict, train
+from model import evaluate, predict, train
 from model.augment import NONE, Augmentation, augment, change_thickness
 from model.calibration import expected_calibration_error, fit_temperature
+from sources import mnist
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -42,7 +43,7 @@ def write_mnist_dir(folder, n_train=600, n_test=150, gz=True):
     paths = {}
     for split, n, seed in (("train", n_train, 0), ("test", n_test, 1)):
         images, labels = synthetic_digits(n, seed)
-        for name, array in zip(data.FILES[split], (images, labels)):
+        for name, array in zip(mnist.FILES[split], (images, labels)):
             raw = idx_bytes(array)
             path = folder / (f"{name}.gz" if gz else name)
             path.write_bytes(gzip.compress(raw) if gz else raw)
@@ -56,7 +57,7 @@ def write_mnist_dir(folder, n_train=600, n_test=150, gz=True):
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_files_are_read_gzipped_or_raw(tmp_path, gz):
     write_mnist_dir(tmp_path, gz=gz)
-    images, labels = data.load_mnist(tmp_path, "train", verify=False)
+    images, labels = mnist.load_mnist(tmp_path, "train", verify=False)
     expected_images, expected_labels = synthetic_digits(600, 0)
     np.testing.assert_array_equal(images, expected_images)
     np.testing.assert_array_equal(labels, expected_labels)
@@ -65,8 +66,8 @@ def test_idx_files_are_read_gzipped_or_raw(tmp_path, gz):
 
 def test_checksum_mismatch_is_reported(tmp_path):
     write_mnist_dir(tmp_path)
-    with pytest.raises(data.DataError, match="checksum"):
-        data.load_mnist(tmp_path, "test")
+    with pytest.raises(mnist.DataError, match="checksum"):
+        mnist.load_mnist(tmp_path, "test")
 
 
 @pytest.mark.parametrize(
@@ -74,28 +75,28 @@ def test_checksum_mismatch_is_reported(tmp_path):
     [(b"\x00\x00\x08\x01\x00\x00\x00\x05abc", "should hold 5 bytes"), (b"\x01\x02\x03\x04", "magic"), (b"\x00\x00\x0d\x01", "type")],
 )
 def test_damaged_idx_is_reported(payload, message):
-    with pytest.raises(data.DataError, match=message):
-        data.parse_idx(payload)
+    with pytest.raises(mnist.DataError, match=message):
+        mnist.parse_idx(payload)
 
 
 def test_missing_files_say_what_to_do(tmp_path):
-    with pytest.raises(data.DataError, match="--download"):
-        data.load_mnist(tmp_path, "train")
+    with pytest.raises(mnist.DataError, match="--download"):
+        mnist.load_mnist(tmp_path, "train")
 
 
 def test_truncated_gzip_is_reported(tmp_path):
     write_mnist_dir(tmp_path)
     path = tmp_path / "t10k-labels-idx1-ubyte.gz"
     path.write_bytes(path.read_bytes()[:20])
-    with pytest.raises(data.DataError, match="cannot be read"):
-        data.load_mnist(tmp_path, "test", verify=False)
+    with pytest.raises(mnist.DataError, match="cannot be read"):
+        mnist.load_mnist(tmp_path, "test", verify=False)
 
 
 def test_default_data_dir_follows_env(monkeypatch):
     monkeypatch.setenv("MNIST_DIR", "/somewhere/mnist")
-    assert data.default_data_dir() == "/somewhere/mnist"
+    assert mnist.default_data_dir() == "/somewhere/mnist"
     monkeypatch.delenv("MNIST_DIR")
-    assert data.default_data_dir() == "data/mnist"
+    assert mnist.default_data_dir() == "data/mnist"
 
 
 @pytest.fixture
@@ -122,23 +123,23 @@ def test_download_fetches_and_verifies(http_folder, tmp_path):
     served, url = http_folder
     checksums = {name: md5 for name, (_, md5) in write_mnist_dir(served).items()}
     target = tmp_path / "fetched"
-    saved = data.download(target, mirrors=("http://127.0.0.1:9/", url), checksums=checksums, timeout=5)
+    saved = mnist.download(target, mirrors=("http://127.0.0.1:9/", url), checksums=checksums, timeout=5)
     assert len(saved) == 4
-    images, _ = data.load_mnist(target, "train", verify=False)
+    images, _ = mnist.load_mnist(target, "train", verify=False)
     assert images.shape == (600, 28, 28)
 
 
 def test_download_rejects_a_file_with_the_wrong_checksum(http_folder, tmp_path):
     served, url = http_folder
     checksums = {name: "0" * 32 for name in write_mnist_dir(served)}
-    with pytest.raises(data.DataError, match="checksum mismatch"):
-        data.download(tmp_path / "fetched", mirrors=(url,), checksums=checksums, timeout=5)
+    with pytest.raises(mnist.DataError, match="checksum mismatch"):
+        mnist.download(tmp_path / "fetched", mirrors=(url,), checksums=checksums, timeout=5)
     assert not list((tmp_path / "fetched").glob("*.gz"))
 
 
 def test_download_offline_says_to_copy_the_files(tmp_path):
-    with pytest.raises(data.DataError, match="offline.*copy"):
-        data.download(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2)
+    with pytest.raises(mnist.DataError, match="offline.*copy"):
+        mnist.download(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2)
 
 
 # --- networks, augmentation, calibration ------------------------------------------------
@@ -316,7 +317,7 @@ def test_predictor_ranks_all_ten_digits(tmp_path):
 
 def write_pen_file(path, per_writer: int = 10):
     """A tiny pen-data file: straight-stroke 1s and 7s by two training writers and one held-out writer."""
-    from model.pen_data import is_held_out
+    from sources.pen import is_held_out
 
     names = [f"writer-{i}" for i in range(100)]
     writers = [w for w in names if not is_held_out(w)][:2] + [w for w in names if is_held_out(w)][:1]

@@ -183,7 +183,7 @@ def line(a, b, n=12) -> np.ndarray:
 
 
 def canvas(strokes, width=14, shape=(280, 840)) -> np.ndarray:
-    from model.strokes import draw_strokes
+    from sources.canvas import draw_strokes
 
     return draw_strokes(strokes, width, shape=shape)
 

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from model import styles
-from model.pen_data import (
+from sources import styles
+from sources.pen import (
     HELD_OUT_WRITERS,
     PenDataError,
     PenDigit,
@@ -17,7 +17,7 @@ from model.pen_data import (
     pen_set,
     split_by_writer,
 )
-from model.strokes import decimate, draw_strokes, pencil_path, render_strokes
+from sources.canvas import decimate, draw_strokes, pencil_path, render_strokes
 
 # --- the renderer -----------------------------------------------------------------
 
@@ -166,11 +166,11 @@ def test_the_documented_held_out_writers_are_the_rules_choice():
 
 def test_pen_set_draws_every_copy_through_preprocess():
     digits = fake_digits(["writer-a", "writer-b"])
-    images, labels = pen_set(digits, seed=0, copies=2, styled=True, processes=1)
+    images, labels = pen_set(digits, seed=0, copies=2, styled=True, processes=1).arrays()
     assert images.shape == (12, 28, 28) and images.dtype == np.uint8
     assert labels.tolist() == [d.label for d in digits] * 2
     assert (images.reshape(12, -1).max(axis=1) > 200).all()  # ink everywhere, nothing blank
-    again, _ = pen_set(digits, seed=0, copies=2, styled=True, processes=1)
+    again, _ = pen_set(digits, seed=0, copies=2, styled=True, processes=1).arrays()
     assert np.array_equal(images, again)
 
 

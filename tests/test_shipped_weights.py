@@ -9,9 +9,9 @@ import torch
 from conftest import draw_digit, to_canvas_rgba
 
 from model import load_predictor
-from model.data import load_mnist
 from model.evaluate import logits_of
 from preprocessing import MNIST_MEAN, MNIST_STD, preprocess
+from sources.mnist import load_mnist
 
 TARGETS = {"cnn": 0.995, "mlp": 0.985}
 
@@ -102,7 +102,7 @@ def pen_path() -> pathlib.Path:
 
 @pytest.fixture(scope="module")
 def real_pen_tensors():
-    from model.pen_data import benchmark_drawings, load_pen_digits, split_by_writer
+    from sources.pen import benchmark_drawings, load_pen_digits, split_by_writer
 
     _, held_out = split_by_writer(load_pen_digits(pen_path()))
     drawn = [(d.label, d.recording == "complete", preprocess(canvas).tensor) for d, _, _, _, canvas in benchmark_drawings(held_out)]

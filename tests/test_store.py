@@ -245,7 +245,7 @@ def test_export_then_import_gives_the_same_drawings(store, tmp_path):
            [(d.label, d.input_png, d.strokes, d.predictions, d.stroke_width) for d in copy]
     assert len(ids) == 3
     # The unzipped export is what model.evaluate --images reads.
-    from model.evaluate import image_folder
+    from sources.user import image_folder
 
     assert [d for _, d in image_folder(tmp_path / "unzipped")] == [1, 7]
 

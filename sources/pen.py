@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import DataError
+from . import DataError, Digits, cached, in_chunks
 
 ENV_VAR = "DIGILETS"
 _SALT = "digilets-held-out"
@@ -144,8 +144,7 @@ def _pen_worker(args: tuple) -> np.ndarray:
     """Worker: each (strokes, label) drawn canvas-style (styled first if asked) and preprocessed; uint8 (n, 28, 28)."""
     from preprocessing import preprocess
 
-    from .drawings import conditions
-    from .strokes import render_strokes
+    from .canvas import conditions, render_strokes
     from .styles import style_variant
 
     items, seed, styled = args
@@ -159,17 +158,19 @@ def _pen_worker(args: tuple) -> np.ndarray:
 
 
 def pen_set(digits: list[PenDigit], seed: int, copies: int = 1, styled: bool = False,
-            processes: int = 2, chunk: int = 500) -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8 (copies*N, 28, 28), labels) of every digit drawn `copies` times on the canvas, preprocessed.
+            cache: str | os.PathLike | None = None, processes: int = 2, chunk: int = 500) -> Digits:
+    """Every digit drawn `copies` times on the canvas and preprocessed, copy after copy (kept in `cache` when given).
 
     Each copy has fresh random conditions (size, place, width, polarity);
-    with styled=True each also gets a style from model.styles.style_variant().
+    with styled=True each also gets a style from sources.styles.style_variant().
     """
-    from .drawings import _in_chunks
-
     items = [(d.strokes, d.label) for _ in range(copies) for d in digits]
-    jobs = [(items[i : i + chunk], seed * 100_003 + i, styled) for i in range(0, len(items), chunk)]
-    return _in_chunks(_pen_worker, jobs, processes), pen_labels(digits, copies)
+
+    def make():
+        jobs = [(items[i : i + chunk], seed * 100_003 + i, styled) for i in range(0, len(items), chunk)]
+        return in_chunks(_pen_worker, jobs, processes)
+
+    return Digits(cached(cache, make), pen_labels(digits, copies))
 
 
 def pen_labels(digits: list[PenDigit], copies: int = 1) -> np.ndarray:
@@ -182,8 +183,7 @@ def benchmark_drawings(digits: list[PenDigit], seed: int = 0):
 
     The real-pen benchmark's drawings (benchmarks/real_pen.py); fixed by the seed.
     """
-    from .drawings import POLARITIES, SIZES, STROKES
-    from .strokes import render_strokes
+    from .canvas import POLARITIES, SIZES, STROKES, render_strokes
 
     rng = np.random.default_rng(seed)
     polarity = itertools.cycle(POLARITIES)
@@ -191,3 +191,17 @@ def benchmark_drawings(digits: list[PenDigit], seed: int = 0):
         for stroke, size in itertools.product(STROKES, SIZES):
             p = next(polarity)
             yield digit, stroke, size, p, render_strokes(digit.strokes, rng, stroke, size, p)
+
+
+def benchmark_set(digits: list[PenDigit], seed: int = 0) -> Digits:
+    """benchmark_drawings() preprocessed, in order; a drawing preprocess() refuses is a blank image."""
+    from preprocessing import preprocess
+
+    images, labels = [], []
+    for digit, _, _, _, canvas in benchmark_drawings(digits, seed):
+        try:
+            images.append(preprocess(canvas).image)
+        except ValueError:
+            images.append(np.zeros((28, 28), np.uint8))
+        labels.append(digit.label)
+    return Digits(np.stack(images), np.array(labels, np.int64))

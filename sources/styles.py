@@ -15,7 +15,7 @@ canvas renderer draws them like any other pen digit:
 
 style_variant() picks among them for a label. They are kept plausible (a
 person reads each result as its label): the contact sheet in
-docs/styles.png shows what they make (python -m model.styles --sheet docs/styles.png).
+docs/styles.png shows what they make (python -m sources.styles --sheet docs/styles.png).
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ def contact_sheet(digits, seed: int = 0, per_row: int = 10, tile: int = 84) -> n
     """A uint8 picture: one row per style, each tile a training-writer pen digit in that style, drawn on the canvas."""
     import cv2
 
-    from .strokes import render_strokes
+    from .canvas import render_strokes
 
     rng = np.random.default_rng(seed)
     caption_w = 190
@@ -318,7 +318,7 @@ def contact_sheet(digits, seed: int = 0, per_row: int = 10, tile: int = 84) -> n
 def main(argv: list[str] | None = None) -> None:
     import cv2
 
-    from .pen_data import PenDataError, default_pen_path, load_pen_digits, split_by_writer
+    from .pen import PenDataError, default_pen_path, load_pen_digits, split_by_writer
 
     parser = argparse.ArgumentParser(description="Draw the contact sheet of the style augmentations.")
     parser.add_argument("--sheet", default="docs/styles.png", help="where to write the PNG")

@@ -1,4 +1,4 @@
-"""MNIST from its four IDX files: read, verify, and (optionally) download.
+"""MNIST from its four IDX files: read, verify, split, and (optionally) download.
 
 The files may be gzip'd (*.gz) or raw. Their content is checked against the
 MD5 of the published uncompressed files, so a truncated or wrong file is caught
@@ -15,6 +15,8 @@ import urllib.error
 import urllib.request
 
 import numpy as np
+
+from . import DataError, Digits
 
 #: split -> (images file, labels file), without ".gz".
 FILES = {
@@ -34,10 +36,8 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 ENV_VAR = "MNIST_DIR"
-
-
-class DataError(RuntimeError):
-    """MNIST could not be read or fetched; the message says what to do."""
+#: MNIST training digits held out (the last ones) to choose the epoch, calibrate and check forgetting.
+VAL_SIZE = 5000
 
 
 def default_data_dir() -> str:
@@ -106,6 +106,24 @@ def load_mnist(data_dir: str | os.PathLike, split: str, verify: bool = True) -> 
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(f"{data_dir}: images {images.shape} and labels {labels.shape} do not belong together.")
     return images, labels.astype(np.int64)
+
+
+def held_out_start(n: int, val_size: int | None = None) -> int:
+    """Where the held-out split starts among n training digits: the last val_size of them
+    (default VAL_SIZE, or a tenth of a smaller set, as tests' tiny files are)."""
+    return n - (min(VAL_SIZE, n // 10) if val_size is None else val_size)
+
+
+def training_and_held_out(data_dir: str | os.PathLike, val_size: int | None = None, verify: bool = True) -> tuple[Digits, Digits]:
+    """MNIST's training split as (digits trained on, the last ones held out; see held_out_start())."""
+    images, labels = load_mnist(data_dir, "train", verify)
+    split = held_out_start(len(images), val_size)
+    return Digits(images[:split], labels[:split]), Digits(images[split:], labels[split:])
+
+
+def load_test(data_dir: str | os.PathLike, verify: bool = True) -> Digits:
+    """MNIST's 10,000 test digits: measured, never used to choose anything."""
+    return Digits(*load_mnist(data_dir, "test", verify))
 
 
 def download(data_dir: str | os.PathLike, mirrors=MIRRORS, checksums=RAW_MD5, timeout: float = 30) -> list[pathlib.Path]:

@@ -1,0 +1,169 @@
+"""The app's canvas and its pen: drawings made the way a person makes them there.
+
+A drawing is made under a condition: a stroke width (thin, normal, fat), a
+size (small, large) and a polarity (white on black, black on white, or ink on
+a transparent canvas), each at random within its range, at a random place on
+the 280x280 canvas. conditions() deals them out evenly.
+
+streamlit-drawable-canvas's freedraw tool is fabric.js' PencilBrush: it drops
+points closer than 0.4 px to the last one kept, then strokes one path per
+pen-down: a line from the first point to the midpoint of the first two, a
+quadratic curve from each midpoint to the next with the point between as
+its control point, and a line to the last point; round caps and joins, at
+the chosen width, anti-aliased. draw_strokes() does the same, drawing 4x
+finer and averaging down for the anti-aliasing. render_strokes() puts a pen
+digit on the canvas under a condition, so pen digits (sources/pen.py) and
+re-drawn MNIST digits (sources/redrawn.py) meet the same preprocess().
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+CANVAS = 280
+STROKES = {"thin": (1, 3), "normal": (4, 20), "fat": (21, 30)}
+SIZES = {"small": (0.30, 0.60), "large": (0.60, 0.95)}
+POLARITIES = ("white-on-black", "black-on-white", "rgba-transparent")
+SHIFT = 4  # sub-pixel precision of cv2 drawing: coordinates in 1/16 px
+
+
+def conditions(n: int, rng: np.random.Generator) -> list[tuple[str, str, str]]:
+    """n (stroke, size, polarity) triples, every combination equally often, in random order."""
+    combos = [(s, z, p) for s in STROKES for z in SIZES for p in POLARITIES]
+    chosen = [combos[i % len(combos)] for i in range(n)]
+    rng.shuffle(chosen)
+    return chosen
+
+
+def height_and_width(rng: np.random.Generator, stroke: str, size: str) -> tuple[float, int]:
+    """Digit height and stroke width in canvas pixels; a stroke is at most a fifth of the height."""
+    height = rng.uniform(*SIZES[size]) * CANVAS
+    width_px = int(rng.integers(STROKES[stroke][0], STROKES[stroke][1] + 1))
+    return height, max(1, min(width_px, int(height / 5)))
+
+
+def place(points: np.ndarray, rng: np.random.Generator, height: float, width_px: int, cell: float = 1) -> np.ndarray:
+    """Scale (row, col) points so the drawing is `height` tall with strokes on, and put it somewhere on the canvas.
+
+    `cell` is the size of a point's own cell (1 for grid pixels, 0 for pen points).
+    """
+    span = np.maximum(points.max(axis=0) - points.min(axis=0) + cell, 1e-9)
+    scale = (height - width_px) / span[0]
+    scale = min(scale, (CANVAS - 4 - width_px) / span[1])  # a wide drawing must still fit
+    extent = span * scale + width_px
+    origin = np.array([rng.uniform(0, CANVAS - extent[0]), rng.uniform(0, CANVAS - extent[1])])
+    return (points - points.min(axis=0)) * scale + origin + width_px / 2
+
+
+def finish(ink: np.ndarray, rng: np.random.Generator, polarity: str) -> np.ndarray:
+    """The ink (white on black, uint8) delivered in the given polarity."""
+    if polarity == "white-on-black":
+        return ink
+    if polarity == "black-on-white":
+        return 255 - ink
+    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    rgba[..., :3] = 255 if rng.random() < 0.5 else 0  # white or black ink, transparent elsewhere
+    rgba[..., 3] = ink
+    return rgba
+
+
+def place_xy(grid: np.ndarray, rng: np.random.Generator, height: float, width_px: int) -> np.ndarray:
+    """(x, y) canvas places of (row, col) grid points, as place() puts them, for drawing."""
+    return place(grid.astype(np.float64), rng, height, width_px)[:, ::-1]
+
+
+
+
+def fixed(xy: np.ndarray) -> tuple[int, int]:
+    return int(round(xy[0] * (1 << SHIFT))), int(round(xy[1] * (1 << SHIFT)))
+
+
+def draw_grid_line(grid: np.ndarray, placed: np.ndarray, width_px: int) -> np.ndarray:
+    """Ink (uint8) of a one-pixel centre line, given as (row, col) grid points and their (x, y) places on the canvas."""
+    index = {p: i for i, p in enumerate(map(tuple, grid.tolist()))}
+    ink = np.zeros((CANVAS, CANVAS), np.uint8)
+    for (r, c), i in index.items():
+        neighbours = [index.get((r + dr, c + dc)) for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1))]
+        for j in neighbours:
+            if j is not None:
+                cv2.line(ink, fixed(placed[i]), fixed(placed[j]), 255, width_px, cv2.LINE_AA, SHIFT)
+        lonely = not any((r + dr, c + dc) in index for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)
+        if lonely:
+            cv2.circle(ink, fixed(placed[i]), max(1, width_px // 2) << SHIFT, 255, -1, cv2.LINE_AA, SHIFT)
+    return ink
+
+
+DECIMATE_PX = 0.4  # fabric.js PencilBrush.decimate
+_SUPERSAMPLE = 4
+
+
+def decimate(points: np.ndarray, distance: float = DECIMATE_PX) -> np.ndarray:
+    """Points closer than `distance` to the last kept one dropped; the first and last always kept (as fabric.js does)."""
+    if len(points) <= 2:
+        return points
+    kept = [points[0]]
+    for p in points[1:-1]:
+        if np.sum((p - kept[-1]) ** 2) >= distance**2:
+            kept.append(p)
+    kept.append(points[-1])
+    return np.array(kept)
+
+
+def pencil_path(points: np.ndarray, step_px: float = 1.0) -> np.ndarray:
+    """The (m, 2) polyline that PencilBrush strokes through (n, 2) points, sampled about every `step_px`.
+
+    It starts at the first point, passes through the midpoint of every two
+    consecutive points (bending towards the point between, a quadratic
+    Bézier's control point) and ends at the last point. One point is a dot:
+    fabric.js widens it by a hair so the round cap shows, and so does this.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if len(points) == 1 or np.all(points == points[0]):
+        return points[[0, 0]] + np.array([[-1e-3, 0], [1e-3, 0]])
+    keep = np.concatenate([[True], np.any(np.diff(points, axis=0) != 0, axis=1)])
+    points = points[keep]  # fabric skips a point equal to the previous one
+    mids = (points[:-1] + points[1:]) / 2
+    out = [points[:1], mids[:1]]  # straight to the first midpoint (its control point is the start itself)
+    for i in range(1, len(points) - 1):
+        a, c, b = mids[i - 1], points[i], mids[i]
+        n = max(2, int(np.ceil((np.linalg.norm(c - a) + np.linalg.norm(b - c)) / step_px)))
+        t = np.linspace(0, 1, n + 1)[1:, None]
+        out.append((1 - t) ** 2 * a + 2 * (1 - t) * t * c + t**2 * b)
+    out.append(points[-1:])
+    return np.concatenate(out)
+
+
+def draw_strokes(strokes: list[np.ndarray], width: float, shape: tuple[int, int] = (CANVAS, CANVAS)) -> np.ndarray:
+    """White-on-black uint8 ink of strokes given in canvas pixels (x, y; pixel centres at integers)."""
+    s = _SUPERSAMPLE
+    big = np.zeros((shape[0] * s, shape[1] * s), np.uint8)
+    thickness = max(1, int(round(width * s)))
+    for stroke in strokes:
+        path = pencil_path(decimate(np.asarray(stroke, dtype=np.float64)))
+        fine = np.round((path * s + (s - 1) / 2) * (1 << SHIFT)).astype(np.int32)
+        cv2.polylines(big, [fine], False, 255, thickness, cv2.LINE_8, SHIFT)
+    return cv2.resize(big, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def _points(strokes) -> np.ndarray:
+    return np.concatenate([np.asarray(s, dtype=np.float64) for s in strokes])
+
+
+def render_strokes(strokes, rng: np.random.Generator, stroke: str, size: str, polarity: str) -> np.ndarray:
+    """One canvas image of a pen digit (strokes of (x, y) points, any scale) under the given conditions.
+
+    The digit is scaled to a random height for its size condition (as wide
+    digits, still fitting the canvas), put at a random place, and drawn with
+    a random width from its stroke condition: the conditions and draws of
+    sources.redrawn.render_digit().
+    """
+    strokes = [np.asarray(s, dtype=np.float64) for s in strokes]
+    if not strokes or not all(len(s) for s in strokes):
+        raise ValueError("the digit has no strokes to draw")
+    height, width_px = height_and_width(rng, stroke, size)
+    rows_cols = _points(strokes)[:, ::-1]
+    placed = place(rows_cols, rng, height, width_px, cell=0)[:, ::-1]  # back to (x, y)
+    bounds = np.cumsum([0] + [len(s) for s in strokes])
+    ink = draw_strokes([placed[a:b] for a, b in zip(bounds[:-1], bounds[1:])], width_px)
+    return finish(ink, rng, polarity)

@@ -1,0 +1,59 @@
+"""A person's own drawings: a folder of images laid out by digit, or the drawings they saved in the store.
+
+A folder is laid out ROOT/<digit>/*.png (and ROOT/not-a-digit/*.png), the
+layout the app's export writes and `python -m model.evaluate --images` reads.
+Every image goes through the app's preprocess() again, so a drawing saved
+under an older preprocess() is seen as the app sees it now.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+
+from . import Digits
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+NOT_A_DIGIT = "not-a-digit"
+
+
+def image_folder(root: str | os.PathLike, not_a_digit: bool = False) -> list[tuple[pathlib.Path, int]]:
+    """(path, label) for every image under root/<digit>/, sorted (and root/not-a-digit/, labelled -1, if asked)."""
+    root = pathlib.Path(root)
+    folders = [(root / str(d), d) for d in range(10)] + ([(root / NOT_A_DIGIT, -1)] if not_a_digit else [])
+    return [(p, label) for folder, label in folders if folder.is_dir()
+            for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def _preprocessed(items) -> tuple[Digits, list[str]]:
+    """(Digits, skipped) from (name, label, load) items: load() gives the image; what preprocess() refuses is skipped with why."""
+    from preprocessing import preprocess
+
+    images, labels, skipped = [], [], []
+    for name, label, load in items:
+        try:
+            images.append(preprocess(load()).image)
+            labels.append(label)
+        except ValueError as e:
+            skipped.append(f"{name}: {e}")
+    if not images:
+        return Digits.empty(), skipped
+    return Digits(np.stack(images), np.array(labels, np.int64)), skipped
+
+
+def from_folder(root: str | os.PathLike) -> tuple[Digits, list[str]]:
+    """Every root/<digit>/ and root/not-a-digit/ image, preprocessed: (digits, the files skipped and why)."""
+    from preprocessing.decode import load_image
+
+    return _preprocessed((path, label, lambda path=path: load_image(path)) for path, label in image_folder(root, not_a_digit=True))
+
+
+def from_store(db: str | os.PathLike, profile: str) -> tuple[Digits, list[str]]:
+    """A profile's saved drawings, each input image preprocessed again: (digits, the drawings skipped and why)."""
+    from preprocessing.decode import decode_image
+    from store import DrawingStore
+
+    return _preprocessed((f"drawing #{d.id}", d.label, lambda d=d: decode_image(d.input_png, f"drawing #{d.id}"))
+                         for d in DrawingStore(db).drawings(profile))

@@ -1,0 +1,143 @@
+"""The data sources' one interface: every source hands out Digits, and slow sets are cached safely."""
+
+import gzip
+
+import cv2
+import numpy as np
+import pytest
+
+from sources import Digits, cached, in_chunks
+from sources.mnist import FILES, held_out_start, load_test, training_and_held_out
+from sources.pen import PenDigit, benchmark_set, pen_set
+from sources.redrawn import redraw
+from sources.scribbles import scribble_set
+from sources.user import from_folder, from_store, image_folder
+
+
+def seven(size: int = 28) -> np.ndarray:
+    img = np.zeros((size, size), np.uint8)
+    s = size / 28
+    cv2.polylines(img, [(np.array([(7, 6), (20, 6), (12, 23)]) * s).astype(np.int32)], False, 255, max(2, int(2 * s)), cv2.LINE_AA)
+    return img
+
+
+def check(digits: Digits, n: int) -> None:
+    assert isinstance(digits, Digits) and len(digits) == n
+    assert digits.images.shape == (n, 28, 28) and digits.images.dtype == np.uint8
+    assert digits.labels.shape == (n,) and digits.labels.dtype == np.int64
+
+
+# --- Digits -----------------------------------------------------------------------------
+
+
+def test_digits_slice_and_concatenate_keeping_images_and_labels_together():
+    a = Digits(np.arange(3 * 784, dtype=np.uint8).reshape(3, 28, 28) % 251, np.array([1, 2, 3]))
+    b = Digits(np.zeros((2, 28, 28), np.uint8), np.array([-1, -1]))
+    both = Digits.concat([a, b])
+    check(both, 5)
+    assert both.labels.tolist() == [1, 2, 3, -1, -1]
+    assert np.array_equal(both[1:3].images, a.images[1:3]) and both[[0, 4]].labels.tolist() == [1, -1]
+    check(Digits.concat([]), 0)
+
+
+def test_digits_refuse_images_and_labels_that_do_not_belong_together():
+    with pytest.raises(ValueError, match="N labels"):
+        Digits(np.zeros((3, 28, 28), np.uint8), np.zeros(2, np.int64))
+    with pytest.raises(ValueError):
+        Digits(np.zeros((3, 32, 32), np.uint8), np.zeros(3, np.int64))
+
+
+def test_cached_makes_once_then_reads_and_makes_a_damaged_file_again(tmp_path):
+    calls = []
+
+    def make():
+        calls.append(1)
+        return np.full((2, 28, 28), len(calls), np.uint8)
+
+    path = tmp_path / "sub" / "set.npy"
+    first = cached(path, make)
+    assert np.array_equal(cached(path, make), first) and len(calls) == 1
+    path.write_bytes(b"not an npy file")
+    assert cached(path, make)[0, 0, 0] == 2 and len(calls) == 2
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+    assert cached(None, make)[0, 0, 0] == 3  # no path: made every time
+
+
+def test_in_chunks_keeps_the_order_of_the_jobs():
+    jobs = [(i,) for i in range(4)]
+    out = in_chunks(lambda job: np.full((2, 28, 28), job[0], np.uint8), jobs, processes=1)
+    assert out[:, 0, 0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert in_chunks(None, [], processes=2).shape == (0, 28, 28)
+
+
+# --- each source ------------------------------------------------------------------------
+
+
+def write_idx(folder, split, images, labels):
+    for name, array in zip(FILES[split], (images, labels)):
+        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+        (folder / f"{name}.gz").write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+
+
+def test_mnist_holds_out_the_last_digits_of_its_training_split(tmp_path):
+    images = np.arange(200 * 784).reshape(200, 28, 28) % 256
+    labels = np.arange(200) % 10
+    write_idx(tmp_path, "train", images, labels)
+    write_idx(tmp_path, "test", images[:30], labels[:30])
+    train, held = training_and_held_out(tmp_path, verify=False)  # a small set: a tenth held out
+    check(train, 180), check(held, 20)
+    assert np.array_equal(held.images, images[180:]) and held.labels.tolist() == labels[180:].tolist()
+    train, held = training_and_held_out(tmp_path, val_size=50, verify=False)
+    assert len(held) == 50 and held_out_start(60000) == 55000
+    check(load_test(tmp_path, verify=False), 30)
+
+
+def test_redrawn_digits_keep_their_labels_and_are_cached(tmp_path):
+    digits = Digits(np.stack([seven(), seven()]), np.array([7, 7]))
+    drawn = redraw(digits, seed=0, cache=tmp_path / "redrawn.npy", processes=1)
+    check(drawn, 2)
+    assert drawn.labels.tolist() == [7, 7] and (drawn.images.max(axis=(1, 2)) > 200).all()
+    assert np.array_equal(np.load(tmp_path / "redrawn.npy"), drawn.images)
+
+
+def test_scribbles_are_labelled_not_a_digit():
+    scribbles = scribble_set(5, seed=0, processes=1)
+    check(scribbles, 5)
+    assert (scribbles.labels == -1).all()
+
+
+def test_pen_digits_drawn_for_training_and_for_the_benchmark_are_digits():
+    one = PenDigit("a-1", "a", 1, (np.array([[0.5, 0.05], [0.5, 0.95]]),))
+    check(pen_set([one, one], seed=0, copies=3, processes=1), 6)
+    bench = benchmark_set([one])  # every stroke width and size: 3 x 2 drawings
+    check(bench, 6)
+    assert (bench.labels == 1).all()
+
+
+def test_a_persons_folder_gives_digits_and_says_what_it_skipped(tmp_path):
+    (tmp_path / "7").mkdir()
+    (tmp_path / "not-a-digit").mkdir()
+    (tmp_path / "3").mkdir()
+    cv2.imwrite(str(tmp_path / "7" / "a.png"), seven(280))
+    cv2.imwrite(str(tmp_path / "not-a-digit" / "b.png"), 255 - seven(280))
+    cv2.imwrite(str(tmp_path / "3" / "blank.png"), np.zeros((50, 50), np.uint8))
+    (tmp_path / "3" / "notes.txt").write_text("not an image")
+    assert [label for _, label in image_folder(tmp_path)] == [3, 7]
+    digits, skipped = from_folder(tmp_path)
+    check(digits, 2)
+    assert digits.labels.tolist() == [7, -1]
+    assert len(skipped) == 1 and "blank.png" in skipped[0]
+
+
+def test_a_persons_saved_drawings_give_digits(tmp_path):
+    from store import DrawingStore
+    from store.db import NewDrawing
+
+    db = tmp_path / "drawings.db"
+    png = cv2.imencode(".png", seven(280))[1].tobytes()
+    DrawingStore(db).save("p", NewDrawing(label=7, input_png=png, image28_png=png))
+    digits, skipped = from_store(db, "p")
+    check(digits, 1)
+    assert digits.labels.tolist() == [7] and not skipped
+    empty, _ = from_store(db, "someone else")
+    check(empty, 0)
