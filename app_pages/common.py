@@ -121,10 +121,10 @@ def _preprocessed_saved(store: DrawingStore, profile: str, drawing_id: int) -> n
 def _held_out(arch: str, path: str, mtime_ns: int, data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The network's view of MNIST's held-out training digits (other people's), and their labels;
     None without MNIST in `data_dir`."""
-    from model.finetune import held_out_mnist  # only once someone has saved a digit
+    from sources.mnist import load_held_out  # only once someone has saved a digit
 
     try:
-        images, labels = held_out_mnist(data_dir)
+        images, labels = load_held_out(data_dir).arrays()
     except (DataError, OSError):
         return None
     return (*network_view(get_predictor(arch, pathlib.Path(path)), images), labels)

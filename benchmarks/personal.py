@@ -38,12 +38,13 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from model.finetune import MAX_FORGETTING, accuracy, fine_tune, held_out_mnist, load_replay, personalise  # noqa: E402
+from model.finetune import MAX_FORGETTING, accuracy, fine_tune, load_replay, personalise  # noqa: E402
 from model.memory import Memory, embed, network_view, within_forgetting  # noqa: E402
 from model.predict import Predictor, load_predictor  # noqa: E402
 from model.weights import default_weights_dir, load_weights  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
 from sources import DataError  # noqa: E402
+from sources.mnist import default_data_dir, load_held_out  # noqa: E402
 from sources.pen import benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 
 
@@ -83,7 +84,7 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
     by_writer = {}
     for d in held:
         by_writer.setdefault(d.writer, []).append(d)
-    held_mnist = held_out_mnist()
+    held_mnist = load_held_out(default_data_dir()).arrays()
     floor = float((network_view(Predictor(base, metadata), held_mnist[0])[0].argmax(1) == held_mnist[1]).mean()) - MAX_FORGETTING[arch]
     rows = []
     for k, (writer, digits) in enumerate(sorted(by_writer.items())):

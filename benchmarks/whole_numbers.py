@@ -175,10 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         predictor = load_predictor(args.arch, args.weights_dir)
         if args.memory:
-            from model.finetune import MAX_FORGETTING, held_out_mnist, load_replay
+            from model.finetune import MAX_FORGETTING, load_replay
             from model.memory import network_view
+            from sources.mnist import default_data_dir, load_held_out
 
-            mnist = held_out_mnist()  # other people's digits, which a writer's memory may not cost much
+            mnist = load_held_out(default_data_dir()).arrays()  # other people's digits, which a writer's memory may not cost much
             floor = float((network_view(predictor, mnist[0])[0].argmax(1) == mnist[1]).mean()) - MAX_FORGETTING[args.arch]
             replay = load_replay() if args.fine_tune else None
     except (WeightsError, DataError) as e:

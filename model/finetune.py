@@ -88,13 +88,6 @@ class Replay:
     mnist_test: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def held_out_mnist(data_dir: str | None = None, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """All of training's held-out MNIST digits (images, labels; 5,000, of which the replay's check
-    uses 2,000): other people's digits no network here learned from. DataError without MNIST."""
-    _, held = training_and_held_out(data_dir or default_data_dir(), verify=verify)
-    return held.images, held.labels
-
-
 @functools.lru_cache(maxsize=2)
 def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", verify: bool = True,
                 sizes: tuple[int, int, int] = (REPLAY_MNIST, REPLAY_DRAWINGS, REPLAY_SCRIBBLES)) -> Replay:

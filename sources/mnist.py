@@ -121,6 +121,11 @@ def training_and_held_out(data_dir: str | os.PathLike, val_size: int | None = No
     return Digits(images[:split], labels[:split]), Digits(images[split:], labels[split:])
 
 
+def load_held_out(data_dir: str | os.PathLike, verify: bool = True) -> Digits:
+    """Training's held-out digits (the last 5,000): other people's digits that no network here learned from."""
+    return training_and_held_out(data_dir, verify=verify)[1]
+
+
 def load_test(data_dir: str | os.PathLike, verify: bool = True) -> Digits:
     """MNIST's 10,000 test digits: measured, never used to choose anything."""
     return Digits(*load_mnist(data_dir, "test", verify))
