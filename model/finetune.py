@@ -104,12 +104,14 @@ def load_replay(data_dir: str | None = None, cache_dir: str = "data/cache", veri
     n_mnist, n_draw, n_scribbles = sizes
     n_images = len(mnist_train) + len(mnist_held)
     rng = np.random.default_rng(0)
-    pick = rng.choice(len(mnist_train), size=min(n_mnist, len(mnist_train)), replace=False)  # training's held-out split is never replayed
-    replayed, val = mnist_train[pick], mnist_held[: VAL_MNIST]
+    # Training's held-out split is never replayed: it checks the fine-tune.
+    pick = rng.choice(len(mnist_train), size=min(n_mnist, len(mnist_train)), replace=False)
+    replayed, val = mnist_train[pick], mnist_held[:VAL_MNIST]
+    to_draw, val_to_draw = replayed[:n_draw], val[:VAL_DRAWINGS]
     cache = pathlib.Path(cache_dir)
     tag = f"{n_images}-r{RENDERER_VERSION}{preprocess_tag()}"
-    drawn = redraw(replayed[: n_draw], seed=31, cache=cache / f"replay-drawings-{min(n_draw, len(pick))}-{tag}.npy")
-    drawn_val = redraw(val[: VAL_DRAWINGS], seed=32, cache=cache / f"replay-drawings-val-{len(val[: VAL_DRAWINGS])}-{tag}.npy")
+    drawn = redraw(to_draw, seed=31, cache=cache / f"replay-drawings-{len(to_draw)}-{tag}.npy")
+    drawn_val = redraw(val_to_draw, seed=32, cache=cache / f"replay-drawings-val-{len(val_to_draw)}-{tag}.npy")
     scribbles = (scribble_set(n_scribbles, seed=33, cache=cache / f"replay-scribbles-{n_scribbles}{preprocess_tag()}.npy")
                  if n_scribbles else Digits.empty())
     train = Digits.concat([replayed, drawn, scribbles])
