@@ -365,7 +365,8 @@ def number_area(models) -> None:
     st.image(draw_boxes(image, [d.box for d in reading.digits]), width="stretch",
              caption=f"{len(reading.digits)} digit{'' if len(reading.digits) == 1 else 's'} found "
                      f"{'from your strokes' if strokes else 'in the image'}, boxed left to right")
-    for k, (d, column) in enumerate(zip(reading.digits, st.columns(max(1, len(reading.digits)))), 1):
+    # At least four columns, so a number of one or two digits does not blow each up to half the page.
+    for k, (d, column) in enumerate(zip(reading.digits, st.columns(max(4, len(reading.digits)))), 1):
         with column:
             st.image(for_display(d.result.image, 84), width="stretch",
                      caption=f"{k}: " + ", ".join(f"{g} {percent(p)}" for g, p in d.ranked[:3]))
@@ -438,6 +439,7 @@ def main_area() -> None:
 
 
 st.title("✏️ Digit recognizer")
-st.caption("Draw a digit from 0 to 9. Every step that turns it into MNIST's format is shown below the answer. "
-           "Tell it when it is wrong, and teach it your handwriting on the My drawings page.")
+st.caption("Draw a digit from 0 to 9, or a whole number in Number mode. Every step that turns a digit into "
+           "MNIST's format is shown below the answer. Tell it when it is wrong, and teach it your handwriting "
+           "on the My drawings page.")
 main_area()
