@@ -45,18 +45,7 @@ from model.weights import default_weights_dir, load_weights  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
 from sources import DataError  # noqa: E402
 from sources.mnist import default_data_dir, load_held_out  # noqa: E402
-from sources.pen import benchmark_drawings, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
-
-
-def test_images(digits, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = [], []
-    for digit, _, _, _, canvas in benchmark_drawings(digits, seed):
-        try:
-            images.append(preprocess(canvas).image)
-        except ValueError:
-            images.append(np.zeros((28, 28), np.uint8))  # blank: counted wrong
-        labels.append(digit.label)
-    return np.stack(images), np.array(labels, np.int64)
+from sources.pen import benchmark_drawings, benchmark_set, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 
 
 def memory_scores(net, metadata: dict, x, y, tx, ty, replay, held, floor: float) -> dict:
@@ -92,7 +81,7 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
             break
         train, test = writer_sets(digits, per_digit, seed + k)
         x, y = pen_set(train, seed=seed + 1000 + k, processes=1).arrays()
-        tx, ty = test_images(test, seed + 2000 + k)
+        tx, ty = benchmark_set(test, seed + 2000 + k).arrays()  # a drawing preprocess() refuses is blank: counted wrong
         started = time.time()
         tuned = fine_tune(base, arch, x, y, replay, seed=seed + k)
         seconds = time.time() - started

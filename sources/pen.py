@@ -170,12 +170,7 @@ def pen_set(digits: list[PenDigit], seed: int, copies: int = 1, styled: bool = F
         jobs = [(items[i : i + chunk], seed * 100_003 + i, styled) for i in range(0, len(items), chunk)]
         return in_chunks(_pen_worker, jobs, processes)
 
-    return Digits(cached(cache, make), pen_labels(digits, copies))
-
-
-def pen_labels(digits: list[PenDigit], copies: int = 1) -> np.ndarray:
-    """The labels (int64) of pen_set(digits, copies=copies), in its order."""
-    return np.tile(np.array([d.label for d in digits], np.int64), copies)
+    return Digits(cached(cache, make), np.tile(np.array([d.label for d in digits], np.int64), copies))
 
 
 def benchmark_drawings(digits: list[PenDigit], seed: int = 0):
