@@ -85,4 +85,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from sources import DataError
+
+    try:
+        main()
+    except DataError as e:  # MNIST or the pen data is not there: say so, no traceback
+        sys.exit(f"error: {e}")

@@ -142,4 +142,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sources import DataError
+
+    try:
+        sys.exit(main())
+    except DataError as e:  # MNIST or the pen data is not there: say so, no traceback
+        sys.exit(f"error: {e}")
