@@ -15,7 +15,8 @@ from model.report import probabilities_of, report, standardized
 from preprocessing.display import for_display
 from sources import DataError
 from sources.mnist import default_data_dir, load_mnist
-from store import NOT_A_DIGIT, StoreError
+from sources.user import saved_as_seen
+from store import StoreError
 
 GALLERY = 24
 
@@ -29,20 +30,15 @@ def mnist_scores(arch: str, path: str, mtime_ns: int, data_dir: str) -> tuple[di
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def my_scores(arch: str, path: str, mtime_ns: int, profile: str, stamp: tuple) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, list]:
-    """The same on the person's saved digits (not "not a digit"): the 28x28 that preprocess() made when saved.
-
-    `stamp` (how many drawings, the labels' checksum) makes a new save or relabel score again.
-    """
-    from preprocessing.decode import decode_image
-
-    path = pathlib.Path(path)
-    drawings = [d for d in get_store().drawings(profile) if d.label != NOT_A_DIGIT]
-    decoded = [decode_image(d.image28_png, f"drawing #{d.id}") for d in drawings]
-    images = np.stack([x if x.ndim == 2 else x[..., 0] for x in decoded])
-    labels = np.array([d.label for d in drawings])
-    probs = probabilities_of(get_predictor(arch, path), standardized(images))
-    return report(probs, labels), images, labels, probs, [d.input_png for d in drawings]
+def my_scores(arch: str, path: str, mtime_ns: int, profile: str, stamp: tuple) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, list] | None:
+    """The same on the person's saved digits (not "not a digit"), as preprocess() made them when saved;
+    None when there are none. `stamp` (how many drawings, the labels' checksum) makes a new save or
+    relabel score again."""
+    digits, inputs = saved_as_seen(get_store(), profile)
+    if not len(digits):
+        return None
+    probs = probabilities_of(get_predictor(arch, pathlib.Path(path)), standardized(digits.images))
+    return report(probs, digits.labels), digits.images, digits.labels, probs, inputs
 
 
 def per_class_chart(r: dict) -> alt.Chart:
@@ -139,8 +135,9 @@ if profile.can_save:
         saved = get_store().drawings(profile.name)
         if saved:
             stamp = (len(saved), hash(tuple((d.id, d.label) for d in saved)))
-            sources["My drawings"] = (*my_scores(arch, str(path), path.stat().st_mtime_ns, profile.name, stamp),
-                                      "measured now")
+            scores = my_scores(arch, str(path), path.stat().st_mtime_ns, profile.name, stamp)
+            if scores is not None:  # not only "not a digit"s
+                sources["My drawings"] = (*scores, "measured now")
     except (StoreError, ValueError) as e:
         st.warning(f"Your drawings cannot be scored: {e}")
 if not sources:

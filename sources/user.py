@@ -1,6 +1,7 @@
 """A person's own drawings: a folder of images laid out by digit, or the drawings they saved in the store.
 
-A folder is laid out ROOT/<digit>/*.png (and ROOT/not-a-digit/*.png), the
+saved_as_seen() gives a profile's saved digits as the app saw them when they
+were saved (the Models page scores those). A folder is laid out ROOT/<digit>/*.png (and ROOT/not-a-digit/*.png), the
 layout the app's export writes and `python -m model.evaluate --images` reads.
 Every image goes through the app's preprocess() again, so a drawing saved
 under an older preprocess() is seen as the app sees it now.
@@ -57,3 +58,16 @@ def from_store(db: str | os.PathLike, profile: str) -> tuple[Digits, list[str]]:
 
     return _preprocessed((f"drawing #{d.id}", d.label, lambda d=d: decode_image(d.input_png, f"drawing #{d.id}"))
                          for d in DrawingStore(db).drawings(profile))
+
+
+def saved_as_seen(store, profile: str) -> tuple[Digits, list[bytes]]:
+    """A profile's saved digits (not "not a digit") as the 28x28 images preprocess() made when they were
+    saved, and each one's input PNG, in the store's order. ValueError names a drawing whose image is unreadable."""
+    from preprocessing.decode import decode_image
+
+    drawings = [d for d in store.drawings(profile) if d.label >= 0]
+    if not drawings:
+        return Digits.empty(), []
+    decoded = [decode_image(d.image28_png, f"drawing #{d.id}") for d in drawings]
+    images = np.stack([x if x.ndim == 2 else x[..., 0] for x in decoded])
+    return Digits(images, np.array([d.label for d in drawings], np.int64)), [d.input_png for d in drawings]

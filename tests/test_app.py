@@ -380,6 +380,17 @@ def test_models_page_scores_my_drawings_and_shows_their_errors(db, monkeypatch, 
     assert caption.startswith("true 1: 7 ")
 
 
+def test_models_page_with_only_not_a_digit_saved_offers_no_score_of_my_drawings(db, monkeypatch, tmp_path):
+    from preprocessing import preprocess
+
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))
+    image = draw_digit("0")
+    db.save("local", NewDrawing(label=-1, input_png=encode_png(image), image28_png=encode_png(preprocess(image).image)))
+    at = start().switch_page(MODELS).run()
+    assert not at.exception and not at.warning, (at.exception, at.warning)
+    assert "My drawings" not in at.radio(key="models_set").options
+
+
 @pytest.mark.skipif(not (pathlib.Path(os.environ.get("MNIST_DIR", "/nonexistent")) / "t10k-labels-idx1-ubyte.gz").is_file(),
                     reason="MNIST_DIR is not set to the MNIST files")
 def test_models_page_with_mnist_measures_it_now():

@@ -11,7 +11,7 @@ from sources.mnist import FILES, held_out_start, load_test, training_and_held_ou
 from sources.pen import PenDigit, benchmark_set, pen_set
 from sources.redrawn import redraw
 from sources.scribbles import scribble_set
-from sources.user import from_folder, from_store, image_folder
+from sources.user import from_folder, from_store, image_folder, saved_as_seen
 
 
 def seven(size: int = 28) -> np.ndarray:
@@ -141,3 +141,19 @@ def test_a_persons_saved_drawings_give_digits(tmp_path):
     assert digits.labels.tolist() == [7] and not skipped
     empty, _ = from_store(db, "someone else")
     check(empty, 0)
+
+
+def test_saved_digits_as_the_app_saw_them_leave_out_not_a_digit(tmp_path):
+    from store import DrawingStore
+    from store.db import NewDrawing
+
+    store = DrawingStore(tmp_path / "drawings.db")
+    png28 = cv2.imencode(".png", seven())[1].tobytes()
+    big = cv2.imencode(".png", seven(280))[1].tobytes()
+    check(saved_as_seen(store, "p")[0], 0)
+    store.save("p", NewDrawing(label=-1, input_png=big, image28_png=png28))
+    assert len(saved_as_seen(store, "p")[0]) == 0  # only "not a digit": nothing to score
+    store.save("p", NewDrawing(label=7, input_png=big, image28_png=png28))
+    digits, inputs = saved_as_seen(store, "p")
+    check(digits, 1)
+    assert digits.labels.tolist() == [7] and np.array_equal(digits.images[0], seven()) and inputs == [big]
