@@ -155,6 +155,33 @@ UNEVEN_LEVELS = 16
 #: A ruling line runs across at least this share of the image, and paper has at least two of them.
 RULING_SPAN = 0.85
 RULING_DARKNESS = 20
+#: A ruling line is a hairline: at most this share of the image's shorter side thick (and at least 2 px).
+#: A stroke of a digit cropped tight can span the image too, but it is thicker.
+RULING_THICKNESS = 0.02
+#: An image whose shorter side is under this many pixels is a digit on its own (a scan's or a
+#: dataset's crop, 16 to 28 px), never a photo of a page: it is not flattened.
+MIN_PHOTO_SIDE = 32
+
+
+def _run_lengths(mask: np.ndarray) -> np.ndarray:
+    """For each pixel of a boolean mask, the length of the vertical run of True it lies in (0 off the mask)."""
+    h, w = mask.shape
+    flat = mask.T.ravel()  # column after column, so a run never wraps: columns are split below
+    starts = flat & ~np.concatenate([[False], flat[:-1]])
+    starts[::h] |= flat[::h]  # a run at the top of a column starts there even if the column before ends in ink
+    run = np.cumsum(starts) * flat
+    lengths = np.bincount(run)
+    lengths[0] = 0
+    return lengths[run].reshape(w, h).T
+
+
+def _median_by_label(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Median of `values` over each label 1..n-1."""
+    order = np.argsort(labels, axis=None, kind="stable")
+    sorted_labels = labels.ravel()[order]
+    sorted_values = values.ravel()[order]
+    bounds = np.searchsorted(sorted_labels, np.arange(1, n + 1))
+    return np.array([np.median(sorted_values[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
 
 
 def _ruling_lines(ink: np.ndarray, horizontal: bool) -> np.ndarray:
@@ -163,6 +190,17 @@ def _ruling_lines(ink: np.ndarray, horizontal: bool) -> np.ndarray:
     length = max(3, int(RULING_SPAN * (w if horizontal else h)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
     lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    n, labels = cv2.connectedComponents(lines, connectivity=8)
+    if n > 1:
+        # How thick the ink is across each candidate (the median over its pixels, so a stroke
+        # crossing a ruling line does not count): a digit cropped tight to its ink has strokes
+        # spanning the image too (a 2's foot and a 7's bar), but they are thicker than a hairline.
+        across = _run_lengths(ink > 0 if horizontal else (ink > 0).T)
+        across = across if horizontal else across.T
+        median = _median_by_label(across, labels, n)
+        thick = median > max(2, round(RULING_THICKNESS * min(h, w)))
+        if thick.any():
+            lines = np.where(np.isin(labels, 1 + np.flatnonzero(thick)), 0, lines).astype(np.uint8)
     profile = lines.any(axis=1 if horizontal else 0)
     starts = np.count_nonzero(profile[1:] & ~profile[:-1]) + int(profile[0])
     return lines if starts >= 2 else np.zeros_like(lines)
@@ -175,13 +213,13 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     is). When the border, which is paper, varies by more than UNEVEN_LEVELS,
     the paper's light is estimated by a morphological closing wider than any
     stroke and divided out, so the paper comes out evenly white. Ruling
-    lines are ink running across nearly the whole image, at least two of them,
-    horizontal or vertical; they are painted over from their surroundings, so
+    lines are thin ink (RULING_THICKNESS) running across nearly the whole image, at
+    least two of them, horizontal or vertical; they are painted over from their surroundings, so
     a stroke that crossed a line stays whole (one lying right along a line
     goes with it). Returns the image and what was done (None: nothing).
     """
     h, w = gray.shape
-    if border_level(gray) <= 127 or min(h, w) < 16:
+    if border_level(gray) <= 127 or min(h, w) < MIN_PHOTO_SIDE:
         return gray, None
     done = []
     img = gray
@@ -190,7 +228,7 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
     low, high = np.percentile(border, [25, 75])  # a digit touching the edge stays out of the quartiles
     if high - low > UNEVEN_LEVELS:
-        side = max(3, min(h, w) // 5) | 1
+        side = max(3, min(h, w) // 3) | 1
         paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
         img = cv2.divide(gray, np.maximum(paper, 1), scale=255)
         done.append("uneven light divided out")

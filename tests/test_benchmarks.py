@@ -7,7 +7,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-NEED_DATA = ["canvas_style", "mnist_stroke_ratio", "not_sure", "personal", "real_pen", "renderer_fidelity",
+NEED_DATA = ["canvas_style", "framings", "mnist_stroke_ratio", "not_sure", "personal", "real_pen", "renderer_fidelity",
              "thin_strokes", "whole_numbers"]
 
 

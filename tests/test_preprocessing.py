@@ -293,6 +293,36 @@ def test_a_digit_photographed_on_lined_paper_is_read(digit, ink, stroke):
     assert load_predictor("cnn", weights=ROOT / "weights" / "cnn.pt").predict(result.tensor)[0][0] == int(digit)
 
 
+@pytest.mark.parametrize("stroke", [6, 10, 16])
+def test_a_digit_cropped_tight_keeps_the_strokes_that_span_it(stroke):
+    """A scan's crop of a "Z"-shaped 2: its bar and foot run across the whole image, like
+    two ruling lines, but they are strokes, thicker than a hairline, and are kept."""
+    import cv2
+
+    from preprocessing.steps import flatten_paper
+
+    img = np.full((240, 150), 255, np.uint8)
+    s = stroke // 2
+    cv2.polylines(img, [np.array([(s, s), (149 - s, s), (s, 239 - s), (149 - s, 239 - s)], np.int32)], False, 30, stroke, cv2.LINE_AA)
+    flat, done = flatten_paper(img)
+    assert done is None or "ruling lines" not in done
+    assert (flat[s] < 128).mean() > 0.9 and (flat[239 - s] < 128).mean() > 0.9  # bar and foot still ink
+
+
+@pytest.mark.parametrize("side", [16, 28])
+def test_a_small_crop_is_not_taken_for_a_photo(side):
+    """Datasets' digits (16 px, 28 px) cropped tight touch the border: never flattened as paper."""
+    import cv2
+
+    from preprocessing.steps import flatten_paper
+
+    img = np.full((side, side), 255, np.uint8)
+    cv2.rectangle(img, (0, 0), (side - 1, side - 1), 40, 2)  # a 0 drawn to the crop's edges
+    cv2.line(img, (0, side // 2), (side - 1, side // 2), 40, 1)
+    flat, done = flatten_paper(img)
+    assert done is None and np.array_equal(flat, img)
+
+
 def test_a_canvas_is_never_flattened():
     from conftest import draw_digit, to_canvas_rgba
 
