@@ -95,7 +95,7 @@ def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
 
     if options.remove_noise:
         img, removed = S.remove_specks(img)
-        record("Noise removed", f"{removed} speck{'s' if removed != 1 else ''} smaller than 5% of the digit erased", img)
+        record("Noise removed", f"{removed} speck{'s' if removed != 1 else ''} (under 5% of the digit, or small and far from it) erased", img)
 
     box = S.bounding_box(img)
     x0, y0, x1, y1 = box

@@ -23,6 +23,11 @@ WORKING_SIDE = 160
 MIN_CONTRAST = 40
 #: Connected ink blobs smaller than this fraction of the largest one are specks.
 SPECK_FRACTION = 0.05
+#: A blob under this share of the largest blob's area, further from it than STRAY_GAP of the
+#: largest's longer side, is a stray mark (a tap of the pen, a full stop), not part of the digit:
+#: no digit has a part that small that far from the rest (a 5's flag written apart is near it).
+STRAY_AREA = 0.25
+STRAY_GAP = 0.5
 #: Stroke width as a fraction of the digit's extent in MNIST: the median over
 #: the MNIST training set, measured with estimate_stroke_width() on digits
 #: upsampled 10x (see benchmarks/mnist_stroke_ratio.py).
@@ -40,7 +45,7 @@ DIST_MASK = cv2.DIST_MASK_5
 THICKEN_FROM = 0.25
 #: Bumped whenever preprocess() turns the same input into a different image, so that sets of
 #: preprocessed drawings cached for training are made again.
-PREPROCESS_VERSION = 2
+PREPROCESS_VERSION = 3
 #: MNIST's centre of mass, in pixel-index coordinates of the 28x28 image.
 MNIST_CENTRE = (14.0, 14.0)
 
@@ -270,13 +275,27 @@ def ink_threshold(img: np.ndarray) -> float:
     return max(float(otsu), 64.0)
 
 
+def _stray_marks(labels: np.ndarray, areas: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Which of the `kept` blobs are stray marks: under STRAY_AREA of the largest blob's area, and
+    apart from its bounding box by more than STRAY_GAP of its longer side."""
+    largest = int(np.argmax(areas))
+    x, y, w, h = cv2.boundingRect((labels == largest).view(np.uint8))
+    stray = np.zeros_like(kept)
+    for i in np.flatnonzero(kept & (areas < STRAY_AREA * areas[largest])):
+        bx, by, bw, bh = cv2.boundingRect((labels == i).view(np.uint8))
+        gap = max(bx - (x + w), x - (bx + bw), by - (y + h), y - (by + bh))
+        stray[i] = gap > STRAY_GAP * max(w, h)
+    return stray
+
+
 def remove_specks(img: np.ndarray, fraction: float = SPECK_FRACTION) -> tuple[np.ndarray, int]:
-    """Erase ink blobs far smaller than the digit, and faint background between them.
+    """Erase ink blobs far smaller than the digit, stray marks away from it, and faint background between them.
 
     Blobs (8-connected, above ink_threshold) smaller than `fraction` of the
-    largest are dropped; every pixel further than 2 px from a kept blob is set
-    to 0, which keeps the anti-aliased edge of the strokes. Returns the cleaned
-    image and the number of blobs removed.
+    largest are dropped, and so are small blobs far from the largest (a tap of
+    a fat pen, a full stop: _stray_marks()); every pixel further than 2 px from
+    a kept blob is set to 0, which keeps the anti-aliased edge of the strokes.
+    Returns the cleaned image and the number of blobs removed.
     """
     threshold = ink_threshold(img)
     # Only the box around the nonzero pixels needs work: the rest is 0 and stays 0.
@@ -291,6 +310,8 @@ def remove_specks(img: np.ndarray, fraction: float = SPECK_FRACTION) -> tuple[np
     areas = np.bincount(labels.ravel(), minlength=count)
     areas[0] = 0  # the background
     kept = areas >= fraction * areas.max()
+    if kept.sum() > 1:
+        kept &= ~_stray_marks(labels, areas, kept)
     specks = count - 1 - int(kept.sum())
     if specks:
         mask = kept.astype(np.uint8)[labels]

@@ -117,6 +117,27 @@ def test_specks_are_removed_and_do_not_move_the_digit():
     np.testing.assert_allclose(result.tensor, preprocess(clean).tensor, atol=1e-6)
 
 
+@pytest.mark.parametrize("pen", [20, 30])
+def test_a_tap_of_a_fat_pen_away_from_the_digit_is_dropped(pen):
+    """A small 7 and, far from it, a dot from a slip of a fat pen: the dot is over 5% of the 7's
+    ink, but small and far from it, so it is erased and the 7 is framed alone."""
+    clean = draw_digit("7", stroke=pen, box=(0.1, 0.1, 0.45, 0.45))
+    tapped = clean.copy()
+    cv2.circle(tapped, (240, 240), pen // 2, 255, -1, cv2.LINE_AA)
+    result = preprocess(tapped)
+    assert "1 speck" in step(result, "Noise removed").caption
+    np.testing.assert_allclose(result.tensor, preprocess(clean).tensor, atol=1e-6)
+
+
+def test_a_5_with_its_flag_written_apart_keeps_the_flag():
+    """A part of the digit near it is not a stray mark, however small."""
+    img = np.zeros((280, 280), np.uint8)
+    cv2.polylines(img, [np.array([(100, 60), (95, 130), (150, 125), (175, 170), (150, 220), (95, 215)], np.int32)],
+                  False, 255, 16, cv2.LINE_AA)
+    cv2.line(img, (125, 55), (185, 55), 255, 16, cv2.LINE_AA)  # the flag, 15 px apart from the stem
+    assert "0 specks" in step(preprocess(img), "Noise removed").caption
+
+
 def test_low_contrast_photo_is_stretched():
     photo = (draw_digit("7").astype(np.float32) * (80 / 255) + 120).astype(np.uint8)  # gray ink on gray
     np.testing.assert_allclose(preprocess(photo).tensor, preprocess(draw_digit("7")).tensor, atol=0.1)
