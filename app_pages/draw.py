@@ -17,6 +17,7 @@ from model.saliency import METHOD, overlay, saliency_map
 from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
+from sources.user import IMAGE_SUFFIXES
 from store import NOT_A_DIGIT, NewDrawing, StoreError, encode_png
 
 CANVAS_SIZE = 280
@@ -59,7 +60,7 @@ def canvas_input(stroke: int, realtime: bool) -> tuple[np.ndarray | None, dict |
 
 
 def upload_input(what: str = "one digit", advice: str | None = None) -> np.ndarray | None:
-    upload = st.file_uploader(f"A photo or scan of {what}", type=["png", "jpg", "jpeg", "bmp", "webp"],
+    upload = st.file_uploader(f"A photo or scan of {what}", type=sorted(suffix[1:] for suffix in IMAGE_SUFFIXES),
                               help=" ".join(filter(None, ["Dark on light or light on dark; any size up to 10 MB.", advice])))
     if upload is None:
         return None

@@ -4,7 +4,7 @@
     python -m model.evaluate --arch cnn --images DIR [--weights PATH] [--json]
     python -m model.evaluate --arch cnn --numbers DIR [--weights PATH] [--json]
 
---images reads DIR/<digit>/*.png|jpg|jpeg|bmp|webp and sends every image
+--images reads DIR/<digit>/*.png|jpg|jpeg|bmp|webp|gif|tif|tiff|pgm|ppm|pnm and sends every image
 through the same preprocess() as the app, whatever its size or polarity.
 With --json the last line printed is one JSON object: accuracy, n,
 per_class, confusion (rows: true digit, columns: predicted), and failures.
@@ -27,7 +27,7 @@ import torch
 
 from preprocessing import MNIST_MEAN, MNIST_STD, preprocess
 from preprocessing.decode import load_image
-from sources.user import IMAGE_SUFFIXES, image_folder
+from sources.user import image_files, image_folder
 
 
 @torch.inference_mode()
@@ -83,7 +83,7 @@ def evaluate_images(predictor, root: pathlib.Path) -> dict:
 def number_folder(root: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
     """(path, number) for every image under root/<number>/, sorted."""
     return [(p, folder.name) for folder in sorted(root.iterdir()) if folder.is_dir() and folder.name.isdigit()
-            for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+            for p in image_files(folder)]
 
 
 def evaluate_numbers(predictor, root: pathlib.Path) -> dict:

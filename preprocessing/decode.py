@@ -37,6 +37,10 @@ def decode_image(data: bytes, name: str = "The file") -> np.ndarray:
                 im.load()
                 # Phone photos store pixels as the sensor saw them plus an EXIF orientation: apply it, upright.
                 im = ImageOps.exif_transpose(im)
+                if im.mode == "F":  # floating point (a TIFF from a digit corpus): 0..1 or 0..255
+                    values = np.nan_to_num(np.asarray(im, dtype=np.float64))
+                    top = 1.0 if 0 < values.max() <= 1.0 else 255.0
+                    return np.rint(np.clip(values / top * 255.0, 0, 255)).astype(np.uint8)
                 if im.mode in ("I;16", "I;16B", "I"):
                     im = im.point(lambda v: v / 256).convert("L")
                 elif im.mode == "1":
@@ -46,7 +50,7 @@ def decode_image(data: bytes, name: str = "The file") -> np.ndarray:
                     im = im.convert("RGBA" if transparent else "RGB")
                 return np.asarray(im).copy()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ValueError(f"{name} is not an image this app can read (PNG, JPEG, BMP or WebP).") from e
+        raise ValueError(f"{name} is not an image this app can read (PNG, JPEG, BMP, WebP, GIF, TIFF or PGM).") from e
 
 
 def load_image(path) -> np.ndarray:

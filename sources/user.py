@@ -16,7 +16,8 @@ import numpy as np
 
 from . import Digits
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+#: Image files read from folders and taken as uploads: what scans, apps and digit corpora come as.
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm", ".ppm", ".pnm"}
 NOT_A_DIGIT = "not-a-digit"
 
 
@@ -24,8 +25,14 @@ def image_folder(root: str | os.PathLike, not_a_digit: bool = False) -> list[tup
     """(path, label) for every image under root/<digit>/, sorted (and root/not-a-digit/, labelled -1, if asked)."""
     root = pathlib.Path(root)
     folders = [(root / str(d), d) for d in range(10)] + ([(root / NOT_A_DIGIT, -1)] if not_a_digit else [])
-    return [(p, label) for folder, label in folders if folder.is_dir()
-            for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    return [(p, label) for folder, label in folders if folder.is_dir() for p in image_files(folder)]
+
+
+def image_files(folder: pathlib.Path) -> list[pathlib.Path]:
+    """The image files in `folder`, sorted. Hidden files are not drawings: "._7.png" is the macOS
+    resource fork a zip made on a Mac carries beside each image, "7.png" itself is the image."""
+    return [p for p in sorted(folder.iterdir())
+            if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()]
 
 
 def _preprocessed(items) -> tuple[Digits, list[str]]:

@@ -13,13 +13,28 @@ def encode(array, fmt="PNG", **kw) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "WEBP"])
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "WEBP", "GIF", "TIFF", "PPM"])
 def test_common_formats_decode(fmt):
     rgb = np.zeros((40, 30, 3), np.uint8)
     rgb[10:30, 12:18] = 255
     out = decode_image(encode(rgb, fmt))
     assert out.shape == (40, 30, 3) and out.dtype == np.uint8
     assert out[20, 15].mean() > 200 and out[2, 2].mean() < 50
+
+
+@pytest.mark.parametrize("top", [1.0, 255.0])
+def test_a_floating_point_tiff_in_either_range_decodes_to_gray(top):
+    """Digit corpora store images as float TIFFs, in 0..1 or in 0..255: both come out 0..255."""
+    values = np.zeros((20, 20), np.float32)
+    values[5:15, 9:11] = top
+    out = decode_image(_float_tiff(values))
+    assert out.dtype == np.uint8 and out[10, 10] == 255 and out[0, 0] == 0
+
+
+def _float_tiff(values: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(values, "F").save(buf, format="TIFF")
+    return buf.getvalue()
 
 
 def test_palette_and_transparency_become_rgb_or_rgba():

@@ -411,9 +411,11 @@ def test_evaluate_cli_on_mnist_files_and_image_folder(tmp_path, capsys):
         big = np.kron(img, np.ones((10, 10), np.uint8))  # a 280x280 "drawing"
         Image.fromarray(255 - big if i % 2 else big).save(folder / str(label) / f"{i}.png")
     (folder / "0" / "broken.png").write_bytes(b"not a png")
+    Image.fromarray(big).save(folder / str(labels[0]) / "scan.tif")  # a corpus's TIFF counts
+    (folder / "0" / "._0.png").write_bytes(b"\x00\x05\x16\x07")  # a Mac zip's resource fork does not
     assert evaluate.main(["--arch", "mlp", "--images", str(folder), "--weights", str(weights), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["n"] == 13
+    assert result["n"] == 14
     assert set(result) >= {"accuracy", "n", "per_class", "confusion"}
     assert [u["path"].endswith("broken.png") for u in result["unreadable"]] == [True]
 
