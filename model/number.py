@@ -12,8 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from preprocessing import Result, preprocess
+from preprocessing import Options, Result, preprocess
 from preprocessing.segment import Digit, segment, segment_strokes
+
+
+#: How a candidate piece is preprocessed while the number is being cut: with its small far
+#: marks kept, since a cut through a digit leaves such bits, and they should count against it.
+WEIGHING = Options(remove_strays=False)
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
 
     def confidence(digit_image: np.ndarray) -> tuple[int, float]:
         try:
-            return predictor.predict(preprocess(digit_image).tensor)[0]
+            return predictor.predict(preprocess(digit_image, WEIGHING).tensor)[0]
         except ValueError:
             return -1, 0.0
 

@@ -25,6 +25,7 @@ class Options:
 
     invert: "auto" (decide from the border), "always" or "never".
     remove_noise: drop specks far smaller than the digit.
+    remove_strays: with remove_noise, also drop small marks far from the digit (a tap of the pen).
     normalize_stroke: thicken or thin strokes to MNIST's width for the digit's size.
     keep_aspect: fit into 20x20 keeping the aspect ratio (False stretches, to show why not).
     centering: "mass" (MNIST's centre of mass) or "box" (centre of the bounding box).
@@ -32,6 +33,7 @@ class Options:
 
     invert: str = "auto"
     remove_noise: bool = True
+    remove_strays: bool = True
     normalize_stroke: bool = True
     keep_aspect: bool = True
     centering: str = "mass"
@@ -94,7 +96,7 @@ def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
     record("Polarity", f"{polarity}; levels stretched so background is 0 and ink 255", img)
 
     if options.remove_noise:
-        img, removed = S.remove_specks(img)
+        img, removed = S.remove_specks(img, strays=options.remove_strays)
         record("Noise removed", f"{removed} speck{'s' if removed != 1 else ''} (under 5% of the digit, or small and far from it) erased", img)
 
     box = S.bounding_box(img)

@@ -288,12 +288,12 @@ def _stray_marks(labels: np.ndarray, areas: np.ndarray, kept: np.ndarray) -> np.
     return stray
 
 
-def remove_specks(img: np.ndarray, fraction: float = SPECK_FRACTION) -> tuple[np.ndarray, int]:
+def remove_specks(img: np.ndarray, fraction: float = SPECK_FRACTION, strays: bool = True) -> tuple[np.ndarray, int]:
     """Erase ink blobs far smaller than the digit, stray marks away from it, and faint background between them.
 
     Blobs (8-connected, above ink_threshold) smaller than `fraction` of the
-    largest are dropped, and so are small blobs far from the largest (a tap of
-    a fat pen, a full stop: _stray_marks()); every pixel further than 2 px from
+    largest are dropped, and with `strays` so are small blobs far from the
+    largest (a tap of a fat pen, a full stop: _stray_marks()); every pixel further than 2 px from
     a kept blob is set to 0, which keeps the anti-aliased edge of the strokes.
     Returns the cleaned image and the number of blobs removed.
     """
@@ -310,7 +310,7 @@ def remove_specks(img: np.ndarray, fraction: float = SPECK_FRACTION) -> tuple[np
     areas = np.bincount(labels.ravel(), minlength=count)
     areas[0] = 0  # the background
     kept = areas >= fraction * areas.max()
-    if kept.sum() > 1:
+    if strays and kept.sum() > 1:
         kept &= ~_stray_marks(labels, areas, kept)
     specks = count - 1 - int(kept.sum())
     if specks:
