@@ -233,6 +233,8 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
     low, high = np.percentile(border, [25, 75])  # a digit touching the edge stays out of the quartiles
     if high - low > UNEVEN_LEVELS:
+        # A third of the side: wide enough to reach past a fat stroke lying along the edge of a
+        # digit cropped tight (a fifth was not), narrow enough to follow a shadow's edge.
         side = max(3, min(h, w) // 3) | 1
         paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
         img = cv2.divide(gray, np.maximum(paper, 1), scale=255)
