@@ -4,6 +4,8 @@
     result = preprocess(image)   # HxW gray, HxWx3 RGB or HxWx4 RGBA; uint8 or float in [0, 1]
     result.tensor                # float32 (1, 28, 28), standardized with MNIST's mean and std
     result.steps                 # [Step(name, caption, image, seconds), ...] in order
+    result = preprocess(image, strokes=strokes, pen_width=width)   # a canvas drawing: its strokes too
+    result = preprocess_canvas(image, canvas.json_data)            # the same, strokes read from json_data
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import steps as S
+from .canvas_strokes import redraw_thinner, strokes_from_json
 from .steps import MNIST_MEAN, MNIST_STD, EmptyDrawingError
 
-__all__ = ["preprocess", "naive_preprocess", "Options", "Step", "Result", "EmptyDrawingError", "MNIST_MEAN", "MNIST_STD"]
+__all__ = ["preprocess", "preprocess_canvas", "naive_preprocess", "Options", "Step", "Result", "EmptyDrawingError", "MNIST_MEAN", "MNIST_STD"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Options:
     invert: "auto" (decide from the border), "always" or "never".
     remove_noise: drop specks far smaller than the digit.
     remove_strays: with remove_noise, also drop small marks far from the digit (a tap of the pen).
+    redraw_strokes: given the canvas's strokes, draw a fat pen's again at MNIST's width (loops stay open).
     normalize_stroke: thicken or thin strokes to MNIST's width for the digit's size.
     keep_aspect: fit into 20x20 keeping the aspect ratio (False stretches, to show why not).
     centering: "mass" (MNIST's centre of mass) or "box" (centre of the bounding box).
@@ -34,6 +38,7 @@ class Options:
     invert: str = "auto"
     remove_noise: bool = True
     remove_strays: bool = True
+    redraw_strokes: bool = True
     normalize_stroke: bool = True
     keep_aspect: bool = True
     centering: str = "mass"
@@ -60,8 +65,14 @@ class Result:
         return next(s.image for s in reversed(self.steps) if s.name in ("Centred 28×28", "Naive 28×28"))
 
 
-def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
+def preprocess(image: np.ndarray, options: Options = Options(), strokes=None, pen_width: float = 0.0) -> Result:
     """Run every step on `image` and record each intermediate image.
+
+    `strokes` and `pen_width`, when the image is a canvas drawing, are its
+    strokes ((n, 2) x, y points each) and the pen's width, in any one scale:
+    a pen fatter than MNIST's width for the digit's size is drawn again
+    thinner from them (canvas_strokes.redraw_thinner), and the rest of the
+    steps start from that drawing.
 
     Raises EmptyDrawingError (a ValueError) for a blank image and ValueError for
     anything that is not an image.
@@ -83,6 +94,11 @@ def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
     image = S.shrink_to_working_size(image)
     shrunk = f", shrunk to {image.shape[1]}×{image.shape[0]}" if image.shape[:2] != (h, w) else ""
     record("Input", f"{w}×{h} {kind} image{shrunk}", image)
+    redrawn = redraw_thinner(strokes, pen_width) if strokes is not None and options.redraw_strokes else None
+    if redrawn is not None:
+        image, thinner = redrawn
+        record("Redrawn thinner", f"Your strokes drawn again with a {thinner:.1f} px pen instead of {pen_width:.0f} px, "
+                                  "MNIST's width for their size: loops the fat pen filled stay open", image)
 
     gray = S.to_grayscale(image)
     record("Grayscale", "Luminance; a transparent background is filled to contrast with the ink", gray)
@@ -135,6 +151,13 @@ def preprocess(image: np.ndarray, options: Options = Options()) -> Result:
         S.heat_map(tensor[0]),
     )
     return Result(tensor=tensor, steps=recorded)
+
+
+def preprocess_canvas(image: np.ndarray, json_data, options: Options = Options()) -> Result:
+    """preprocess() of a canvas drawing with the strokes its `json_data` holds (canvas_strokes.strokes_from_json);
+    with no strokes there (an upload: None), of the image alone. The strokes may be in another scale than the image."""
+    strokes, width = strokes_from_json(json_data)
+    return preprocess(image, options, strokes or None, width)
 
 
 def naive_preprocess(image: np.ndarray) -> Result:

@@ -1,6 +1,8 @@
-"""The strokes a person drew, read from the canvas's json_data (fabric.js objects).
+"""The strokes a person drew on the canvas: read from its json_data, and drawn as its pen draws them.
 
     strokes, width = strokes_from_json(canvas.json_data)   # [(n, 2) float arrays of x, y], pen width
+    ink = draw_strokes(strokes, width, shape)               # white-on-black uint8, as the canvas shows them
+    redrawn = redraw_thinner(strokes, width)                # a fat pen's strokes at MNIST's width, or None
 
 The freedraw tool saves each pen-down as a fabric.js Path in canvas pixels:
 `M` at the first point, one `Q` per later point whose control point is the
@@ -8,13 +10,33 @@ point the pen passed through (the curve's end is the midpoint to the next),
 and an `L` to the last point. The points the pen passed through are those
 control points and the ends, in the order they were drawn. Anything that is
 not such a path (another tool's shape, a damaged object) is skipped.
+
+The freedraw tool is fabric.js' PencilBrush: it drops points closer than
+0.4 px to the last one kept, then strokes one path per pen-down: a line from
+the first point to the midpoint of the first two, a quadratic curve from each
+midpoint to the next with the point between as its control point, and a line
+to the last point; round caps and joins, at the chosen width, anti-aliased.
+draw_strokes() does the same, drawing 4x finer and averaging down for the
+anti-aliasing.
+
+A fat pen on a small digit fills its loops in (an 8 becomes a blob), and no
+thinning of the image can open them again; the strokes still hold the centre
+lines, so redraw_thinner() draws them again at MNIST's stroke width for the
+digit's size. preprocess() does so when it is given the strokes.
 """
 
 from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
+
+from . import steps as S
+
+#: The app's canvas side, in its CSS pixels.
+CANVAS = 280
+SHIFT = 4  # sub-pixel precision of cv2 drawing: coordinates in 1/16 px
 
 
 def _path_points(commands) -> np.ndarray | None:
@@ -55,3 +77,97 @@ def strokes_from_json(json_data) -> tuple[list[np.ndarray], float]:
         if isinstance(w, (int, float)) and math.isfinite(w):
             width = max(width, float(w))
     return strokes, width
+
+
+DECIMATE_PX = 0.4  # fabric.js PencilBrush.decimate
+_SUPERSAMPLE = 4
+
+
+def decimate(points: np.ndarray, distance: float = DECIMATE_PX) -> np.ndarray:
+    """Points closer than `distance` to the last kept one dropped; the first and last always kept (as fabric.js does)."""
+    if len(points) <= 2:
+        return points
+    kept = [points[0]]
+    for p in points[1:-1]:
+        if np.sum((p - kept[-1]) ** 2) >= distance**2:
+            kept.append(p)
+    kept.append(points[-1])
+    return np.array(kept)
+
+
+def pencil_path(points: np.ndarray, step_px: float = 1.0) -> np.ndarray:
+    """The (m, 2) polyline that PencilBrush strokes through (n, 2) points, sampled about every `step_px`.
+
+    It starts at the first point, passes through the midpoint of every two
+    consecutive points (bending towards the point between, a quadratic
+    Bézier's control point) and ends at the last point. One point is a dot:
+    fabric.js widens it by a hair so the round cap shows, and so does this.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if len(points) == 1 or np.all(points == points[0]):
+        return points[[0, 0]] + np.array([[-1e-3, 0], [1e-3, 0]])
+    keep = np.concatenate([[True], np.any(np.diff(points, axis=0) != 0, axis=1)])
+    points = points[keep]  # fabric skips a point equal to the previous one
+    mids = (points[:-1] + points[1:]) / 2
+    out = [points[:1], mids[:1]]  # straight to the first midpoint (its control point is the start itself)
+    for i in range(1, len(points) - 1):
+        a, c, b = mids[i - 1], points[i], mids[i]
+        n = max(2, int(np.ceil((np.linalg.norm(c - a) + np.linalg.norm(b - c)) / step_px)))
+        t = np.linspace(0, 1, n + 1)[1:, None]
+        out.append((1 - t) ** 2 * a + 2 * (1 - t) * t * c + t**2 * b)
+    out.append(points[-1:])
+    return np.concatenate(out)
+
+
+def draw_strokes(strokes: list[np.ndarray], width: float, shape: tuple[int, int] = (CANVAS, CANVAS)) -> np.ndarray:
+    """White-on-black uint8 ink of strokes given in canvas pixels (x, y; pixel centres at integers)."""
+    s = _SUPERSAMPLE
+    big = np.zeros((shape[0] * s, shape[1] * s), np.uint8)
+    thickness = max(1, int(round(width * s)))
+    for stroke in strokes:
+        path = pencil_path(decimate(np.asarray(stroke, dtype=np.float64)))
+        fine = np.round((path * s + (s - 1) / 2) * (1 << SHIFT)).astype(np.int32)
+        cv2.polylines(big, [fine], False, 255, thickness, cv2.LINE_8, SHIFT)
+    return cv2.resize(big, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+
+
+#: Black border round a redrawn digit, in pixels (preprocess() reads polarity from the border).
+REDRAW_MARGIN = 4
+
+
+def redraw_thinner(strokes, width: float, ratio: float = S.MNIST_STROKE_RATIO,
+                   side: int = S.WORKING_SIDE) -> tuple[np.ndarray, float] | None:
+    """The strokes drawn again by the canvas's pen at MNIST's stroke width for their size, when the pen was fatter.
+
+    `strokes` are (n, 2) x, y points and `width` the pen's width, in the same
+    pixels. The new width w solves w = ratio * (extent + w), the extent being
+    the centre lines' longest side, so the ink's stroke-to-size ratio is
+    MNIST's (ratio, see preprocessing.steps.MNIST_STROKE_RATIO). The drawing
+    is white on black, scaled down to fit `side` pixels (as preprocess()
+    shrinks its input), with a black REDRAW_MARGIN round it. Returns the
+    image and the new width in the strokes' pixels, or None when there is
+    nothing to gain: the pen is within a pixel of that width or thinner
+    (preprocess() thickens without loss), the strokes span less than the pen
+    is wide (a dot: its disc is all there is), or there are no usable points.
+    """
+    try:
+        points = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+        width = float(width)
+    except (TypeError, ValueError):
+        return None
+    points = [p for p in points if len(p)]
+    if not points or not np.isfinite(width) or width <= 0:
+        return None
+    every = np.concatenate(points)
+    if not np.isfinite(every).all():
+        return None
+    low, extent = every.min(axis=0), np.ptp(every, axis=0)
+    longest = float(extent.max())
+    target = max(1.0, ratio * longest / (1.0 - ratio))
+    if longest < width or width - target < 1.0:
+        return None
+    scale = min(1.0, (side - 2 * REDRAW_MARGIN) / (longest + target))
+    offset = REDRAW_MARGIN + target * scale / 2
+    shape = tuple(int(np.ceil(e * scale + target * scale)) + 2 * REDRAW_MARGIN for e in extent[::-1])
+    ink = draw_strokes([(p - low) * scale + offset for p in points], target * scale, shape)
+    return ink, target

@@ -353,3 +353,78 @@ def test_a_canvas_is_never_flattened():
 
     for image in (draw_digit("7"), 255 - draw_digit("7"), to_canvas_rgba(draw_digit("7"))):
         assert "Paper flattened" not in [s.name for s in preprocess(image).steps]
+
+
+# -- a fat pen's strokes drawn again thinner --------------------------------------------------------
+
+def _loop(cx=140.0, cy=140.0, rx=11.0, ry=20.0, n=60) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, n)
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], 1)
+
+
+def _holes(img: np.ndarray) -> int:
+    """Background pieces (4-connected) that do not reach the border: the loops left open."""
+    n, labels = cv2.connectedComponents((img < 128).astype(np.uint8), connectivity=4)
+    border = set(labels[0]) | set(labels[-1]) | set(labels[:, 0]) | set(labels[:, -1])
+    return len(set(range(1, n)) - border)
+
+
+def test_a_fat_pen_on_a_small_loop_is_redrawn_with_the_loop_open():
+    from preprocessing.canvas_strokes import draw_strokes
+
+    loop = _loop()
+    fat = draw_strokes([loop], 24)  # a 0 about 40 px tall under a 24 px pen: the hole is gone
+    assert _holes(fat) == 0 and _holes(preprocess(fat).image) == 0
+    result = preprocess(fat, strokes=[loop], pen_width=24)
+    assert [s.name for s in result.steps][:2] == ["Input", "Redrawn thinner"]
+    assert "24 px" in step(result, "Redrawn thinner").caption
+    assert _holes(result.image) == 1
+    # Switched off, or without the strokes, the image alone is all there is.
+    off = preprocess(fat, Options(redraw_strokes=False), strokes=[loop], pen_width=24)
+    assert "Redrawn thinner" not in [s.name for s in off.steps]
+    np.testing.assert_array_equal(off.tensor, preprocess(fat).tensor)
+
+
+def test_the_redrawn_pen_has_mnists_width_for_the_digits_size():
+    from preprocessing.canvas_strokes import REDRAW_MARGIN, redraw_thinner
+
+    loop = _loop(rx=30, ry=60)
+    ink, width = redraw_thinner([loop], 40)
+    extent = 120.0  # the centre lines' longest side
+    assert width == pytest.approx(S.MNIST_STROKE_RATIO * extent / (1 - S.MNIST_STROKE_RATIO), rel=1e-3)
+    inner = ink[REDRAW_MARGIN:-REDRAW_MARGIN, REDRAW_MARGIN:-REDRAW_MARGIN]  # the ink's box
+    assert S.estimate_stroke_width(ink) / max(inner.shape) == pytest.approx(S.MNIST_STROKE_RATIO, abs=0.02)
+    # Larger drawings are drawn at the working size, as preprocess() shrinks its input.
+    big, _ = redraw_thinner([loop * 4], 200)
+    assert max(big.shape) <= S.WORKING_SIDE
+    for drawn in (ink, big):  # a black border all round: preprocess() reads the polarity there
+        assert max(drawn[0].max(), drawn[-1].max(), drawn[:, 0].max(), drawn[:, -1].max()) == 0
+
+
+@pytest.mark.parametrize("strokes, width", [
+    ([_loop()], 4),                                 # a pen no fatter than MNIST's: thickening loses nothing
+    ([np.array([[50.0, 50.0]])], 20),               # a dot: its disc is all there is
+    ([np.array([[50.0, 50.0], [60.0, 52.0]])], 20),  # strokes shorter than the pen is wide
+    ([], 20), (None, 20), ("junk", 20), ([_loop()], float("nan")), ([_loop()], 0),
+    ([np.array([[1.0, float("inf")], [5.0, 5.0]])], 20), ([np.zeros((3, 3))], 20),
+])
+def test_nothing_is_redrawn_where_nothing_is_gained_or_the_strokes_are_unusable(strokes, width):
+    from preprocessing.canvas_strokes import redraw_thinner
+
+    assert redraw_thinner(strokes, width) is None
+
+
+def test_a_canvas_drawing_is_read_with_the_strokes_its_json_holds():
+    from preprocessing import preprocess_canvas
+    from preprocessing.canvas_strokes import draw_strokes
+
+    loop = _loop()
+    path = [["M", *loop[0]]] + [["Q", *a, *(a + b) / 2] for a, b in zip(loop, loop[1:])] + [["L", *loop[-1]]]
+    data = {"objects": [{"type": "path", "strokeWidth": 24, "path": [[c[0], *map(float, c[1:])] for c in path]}]}
+    rgba = to_canvas_rgba(draw_strokes([loop], 24))
+    redrawn = preprocess_canvas(rgba, data)
+    assert "Redrawn thinner" in [s.name for s in redrawn.steps] and _holes(redrawn.image) == 1
+    # The image may be finer than the canvas's CSS pixels the strokes are in: the redraw is the same.
+    finer = preprocess_canvas(cv2.resize(rgba, (560, 560)), data)
+    np.testing.assert_array_equal(finer.image, redrawn.image)
+    np.testing.assert_array_equal(preprocess_canvas(rgba, None).tensor, preprocess(rgba).tensor)
