@@ -106,13 +106,16 @@ def model_menu(profile: Profile) -> dict[str, list[tuple[str, pathlib.Path]]]:
 
 
 def _preprocessed_saved(store: DrawingStore, profile: str, drawing_id: int) -> np.ndarray | None:
-    """A saved drawing's input put through today's preprocess() again (None if it no longer reads)."""
-    from preprocessing import preprocess
+    """A saved drawing's input (with its strokes, if drawn) put through today's preprocess() again
+    (None if it no longer reads)."""
+    from preprocessing import preprocess_canvas
     from preprocessing.decode import decode_image
 
     drawing = store.get(profile, drawing_id)
     try:
-        return None if drawing is None else preprocess(decode_image(drawing.input_png, f"drawing #{drawing_id}")).image
+        if drawing is None:
+            return None
+        return preprocess_canvas(decode_image(drawing.input_png, f"drawing #{drawing_id}"), drawing.strokes).image
     except ValueError:
         return None
 

@@ -14,7 +14,7 @@ from app_pages.common import (current_profile, get_predictor, get_store, label_t
                                saved_image28, weights_info)
 from model import WeightsError
 from model.saliency import METHOD, overlay, saliency_map
-from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess
+from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess_canvas
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
 from sources.user import IMAGE_SUFFIXES
@@ -27,9 +27,10 @@ FEEDBACK = [RIGHT, *map(str, range(10)), NOT_DIGIT]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def run_pipeline(image: np.ndarray) -> Result:
-    """preprocess(), remembered, so a rerun that did not change the drawing does no work."""
-    return preprocess(image)
+def run_pipeline(image: np.ndarray, strokes: dict | None) -> Result:
+    """preprocess() of the drawing with its canvas strokes (json_data; None for an upload), remembered,
+    so a rerun that did not change the drawing does no work."""
+    return preprocess_canvas(image, strokes)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -149,26 +150,29 @@ def show_saliency(arch: str, path, result: Result, ranked: list[tuple[int, float
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def run_variant(image: np.ndarray, options: Options | None) -> Result:
+def run_variant(image: np.ndarray, strokes: dict | None, options: Options | None) -> Result:
     """preprocess() with some steps switched off, or (options None) the naive pipeline."""
-    return naive_preprocess(image) if options is None else preprocess(image, options)
+    return naive_preprocess(image) if options is None else preprocess_canvas(image, strokes, options)
 
 
-def step_comparison(image: np.ndarray, result: Result, arch: str, path) -> None:
+def step_comparison(image: np.ndarray, strokes: dict | None, result: Result, arch: str, path) -> None:
     """Switch steps off and see what the network then gets, beside ours and beside the naive recipe."""
     with st.expander("What each step buys", expanded=st.session_state.get("compare_open", False)):
         st.caption("Switch a step off and see the 28×28 the network would get, and its answer, on this drawing.")
-        switches = st.columns(4)
+        switches = st.columns(5)
         options = Options(
-            remove_noise=switches[0].toggle("Noise removal", value=True, key="opt_noise"),
-            normalize_stroke=switches[1].toggle("Stroke-width normalisation", value=True, key="opt_stroke"),
-            keep_aspect=switches[2].toggle("Keep aspect ratio", value=True, key="opt_aspect"),
-            centering="mass" if switches[3].toggle("Centre of mass (off: box centre)", value=True, key="opt_mass") else "box",
+            redraw_strokes=switches[0].toggle("Fat pen redrawn thinner", value=True, key="opt_redraw",
+                                              help="From your strokes, when the pen is fatter than MNIST's for the "
+                                                   "digit's size (drawings only)"),
+            remove_noise=switches[1].toggle("Noise removal", value=True, key="opt_noise"),
+            normalize_stroke=switches[2].toggle("Stroke-width normalisation", value=True, key="opt_stroke"),
+            keep_aspect=switches[3].toggle("Keep aspect ratio", value=True, key="opt_aspect"),
+            centering="mass" if switches[4].toggle("Centre of mass (off: box centre)", value=True, key="opt_mass") else "box",
         )
         try:
             predictor = get_predictor(arch, path)
-            variants = [("Ours, every step", result), ("With your switches", run_variant(image, options)),
-                        ("Naive: box stretched to 22×22, padded", run_variant(image, None))]
+            variants = [("Ours, every step", result), ("With your switches", run_variant(image, strokes, options)),
+                        ("Naive: box stretched to 22×22, padded", run_variant(image, None, None))]
         except (WeightsError, ValueError) as e:
             st.info(str(e))
             return
@@ -404,7 +408,7 @@ def main_area() -> None:
             st.info("Draw a digit on the black square…" if source == "Draw" else "Choose an image of a digit…")
         return
     try:
-        result = run_pipeline(image)
+        result = run_pipeline(image, strokes)
     except EmptyDrawingError as e:
         with right:
             st.info(str(e))
@@ -435,7 +439,7 @@ def main_area() -> None:
                     show_saliency(arch, path, result, answers[arch])
     if answers:
         first = next((arch, path) for arch, path in models if arch in answers)
-        step_comparison(image, result, *first)
+        step_comparison(image, strokes, result, *first)
     show_steps(result)
 
 

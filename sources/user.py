@@ -36,13 +36,14 @@ def image_files(folder: pathlib.Path) -> list[pathlib.Path]:
 
 
 def _preprocessed(items) -> tuple[Digits, list[str]]:
-    """(Digits, skipped) from (name, label, load) items: load() gives the image; what preprocess() refuses is skipped with why."""
-    from preprocessing import preprocess
+    """(Digits, skipped) from (name, label, load) items: load() gives the image and the canvas's strokes
+    (json_data, or None); what preprocess() refuses is skipped with why."""
+    from preprocessing import preprocess_canvas
 
     images, labels, skipped = [], [], []
     for name, label, load in items:
         try:
-            images.append(preprocess(load()).image)
+            images.append(preprocess_canvas(*load()).image)
             labels.append(label)
         except ValueError as e:
             skipped.append(f"{name}: {e}")
@@ -55,15 +56,17 @@ def from_folder(root: str | os.PathLike) -> tuple[Digits, list[str]]:
     """Every root/<digit>/ and root/not-a-digit/ image, preprocessed: (digits, the files skipped and why)."""
     from preprocessing.decode import load_image
 
-    return _preprocessed((path, label, lambda path=path: load_image(path)) for path, label in image_folder(root, not_a_digit=True))
+    return _preprocessed((path, label, lambda path=path: (load_image(path), None))
+                         for path, label in image_folder(root, not_a_digit=True))
 
 
 def from_store(db: str | os.PathLike, profile: str) -> tuple[Digits, list[str]]:
-    """A profile's saved drawings, each input image preprocessed again: (digits, the drawings skipped and why)."""
+    """A profile's saved drawings, each input image (with its strokes, if drawn) preprocessed again:
+    (digits, the drawings skipped and why)."""
     from preprocessing.decode import decode_image
     from store import DrawingStore
 
-    return _preprocessed((f"drawing #{d.id}", d.label, lambda d=d: decode_image(d.input_png, f"drawing #{d.id}"))
+    return _preprocessed((f"drawing #{d.id}", d.label, lambda d=d: (decode_image(d.input_png, f"drawing #{d.id}"), d.strokes))
                          for d in DrawingStore(db).drawings(profile))
 
 

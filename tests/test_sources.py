@@ -1,6 +1,7 @@
 """The data sources' one interface: every source hands out Digits, and slow sets are cached safely."""
 
 import gzip
+import json
 
 import cv2
 import numpy as np
@@ -141,6 +142,26 @@ def test_a_persons_saved_drawings_give_digits(tmp_path):
     assert digits.labels.tolist() == [7] and not skipped
     empty, _ = from_store(db, "someone else")
     check(empty, 0)
+
+
+def test_a_saved_drawing_is_read_again_with_its_strokes(tmp_path):
+    from preprocessing import preprocess, preprocess_canvas
+    from preprocessing.canvas_strokes import draw_strokes
+    from store import DrawingStore
+    from store.db import NewDrawing
+
+    t = np.linspace(0, 2 * np.pi, 60)
+    loop = np.stack([140 + 11 * np.cos(t), 140 + 20 * np.sin(t)], 1)  # a small 0 under a fat pen
+    json_data = {"objects": [{"type": "path", "strokeWidth": 24,
+                              "path": [["M", *loop[0]]] + [["Q", *a, *(a + b) / 2] for a, b in zip(loop, loop[1:])]}]}
+    image = draw_strokes([loop], 24)
+    png = cv2.imencode(".png", image)[1].tobytes()
+    db = tmp_path / "drawings.db"
+    DrawingStore(db).save("p", NewDrawing(label=0, input_png=png, image28_png=png,
+                                          strokes=json.loads(json.dumps(json_data))))
+    digits, _ = from_store(db, "p")
+    np.testing.assert_array_equal(digits.images[0], preprocess_canvas(image, json_data).image)
+    assert not np.array_equal(digits.images[0], preprocess(image).image)  # the image alone is a blob
 
 
 def test_saved_digits_as_the_app_saw_them_leave_out_not_a_digit(tmp_path):
