@@ -62,7 +62,7 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
     reader = reader or predictor
     boxes = segment_strokes(image, strokes, width, confidence) if strokes else segment(image, confidence)
     for box in boxes:
-        result = preprocess(box.image)
+        result = preprocess(box.image, strokes=box.strokes or None, pen_width=box.pen)
         ranked = reader.predict(result.tensor)
         digits.append(ReadDigit(box, result, ranked, reader.is_unsure(ranked)))
     return Reading(digits)

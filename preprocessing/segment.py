@@ -51,7 +51,7 @@ joins that digit, and specks are dropped as from the image.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -126,6 +126,10 @@ class Digit:
     y0: int
     y1: int
     image: np.ndarray  # white-on-black uint8: only this digit's ink, its box with a black MARGIN round it
+    # From the canvas: the digit's strokes ((n, 2) x, y in the working-size image) and the pen's width
+    # there, for preprocess() to draw a fat pen again thinner. Empty when cut from the image.
+    strokes: tuple = field(default=(), compare=False)
+    pen: float = 0.0
 
 
 def ink_image(image: np.ndarray) -> np.ndarray:
@@ -334,11 +338,14 @@ def _span(spans: list[tuple[int, int]]) -> tuple[int, int]:
     return min(a for a, _ in spans), max(b for _, b in spans)
 
 
-def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: float = 0.0) -> list[Digit]:
+def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: float = 0.0, strokes=None) -> list[Digit]:
     """The digits made of runs of consecutive strokes (boolean masks of their ink, in drawing order,
-    drawn by a pen `pen` pixels wide)."""
+    drawn by a pen `pen` pixels wide; `strokes`, their points, go with the digits they make)."""
     areas = [int(m.sum()) for m in masks]
-    masks = [m for m, a in zip(masks, areas) if a >= SPECK * max(areas)]
+    strokes = [()] * len(masks) if strokes is None else strokes
+    keep = [a >= SPECK * max(areas) for a in areas]
+    masks = [m for m, k in zip(masks, keep) if k]
+    strokes = [s for s, k in zip(strokes, keep) if k]
     spans, extents = [], []
     for m in masks:
         cols, lines = np.flatnonzero(m.any(0)), np.flatnonzero(m.any(1))
@@ -426,7 +433,9 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
             home.extend(run_)
         else:
             groups.append(run_)
-    digits = sorted((_crop(img, np.logical_or.reduce([masks[u] for u in g])) for g in groups), key=lambda d: d.x0 + d.x1)
+    digits = sorted((replace(_crop(img, np.logical_or.reduce([masks[u] for u in g])),
+                             strokes=tuple(strokes[u] for u in sorted(g) if len(strokes[u])), pen=pen)
+                     for g in groups), key=lambda d: d.x0 + d.x1)
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
     return digits
@@ -469,11 +478,13 @@ def segment_strokes(image: np.ndarray, strokes, width: float, score=None) -> lis
     """
     img = ink_image(image)
     scale = img.shape[0] / np.asarray(image).shape[0]  # ink_image() shrinks a tall image
-    masks = _stroke_masks(img, [np.asarray(s, dtype=np.float64) * scale for s in strokes], width * scale)
-    masks = [m for m in masks if m.any()]
+    strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) * scale for s in strokes]
+    masks = _stroke_masks(img, strokes, width * scale)
+    hit = [m.any() for m in masks]
+    masks, strokes = [m for m, h in zip(masks, hit) if h], [s for s, h in zip(strokes, hit) if h]
     if not masks or len(masks) > MAX_STROKES:
         return segment(image, score)
-    return _digits_of_strokes(img, masks, score, width * scale)
+    return _digits_of_strokes(img, masks, score, width * scale, strokes)
 
 
 def draw_boxes(image: np.ndarray, digits: list[Digit]) -> np.ndarray:

@@ -289,6 +289,22 @@ def test_a_dot_is_never_a_digit_and_a_fat_one_cropped_tight_is_still_a_one(cnn):
     assert found.image[0].max() == 0 and found.image[:, 0].max() == 0  # black all round: read as white on black
 
 
+def test_each_digit_of_a_number_keeps_its_strokes_and_a_fat_pen_is_redrawn_thinner(cnn):
+    def holes(img):
+        n, labels = cv2.connectedComponents((img < 128).astype(np.uint8), connectivity=4)
+        return n - 1 - len(set(labels[0]) | set(labels[-1]) | set(labels[:, 0]) | set(labels[:, -1]) - {0})
+
+    zero, eight = ellipse(200, 140, 11, 20, n=60), figure_eight(300, 140, 20)  # small, under a 24 px pen
+    reading = read_number(canvas([zero, eight], width=24), cnn, [zero, eight], 24)
+    assert reading.number == "08"
+    for d, own in zip(reading.digits, ([zero], [eight])):
+        assert len(d.box.strokes) == 1 and np.array_equal(d.box.strokes[0], own[0]) and d.box.pen == 24
+        assert "Redrawn thinner" in [s.name for s in d.result.steps]
+    assert holes(reading.digits[0].result.image) == 1 and holes(reading.digits[1].result.image) == 2
+    # From the image alone there are no strokes to redraw.
+    assert all(d.strokes == () for d in segment(canvas([zero, eight], width=24)))
+
+
 def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
     import importlib.util
 
