@@ -1,14 +1,17 @@
 """Real-pen benchmark: the held-out writers' digits drawn as canvas drawings, scored per class, width, size and writer.
 
     python benchmarks/real_pen.py [--arch cnn mlp] [--weights-dir D] [--pen-data P] [--seed 0]
-                                  [--save DIR] [--errors-sheet PREFIX] [--json]
+                                  [--input canvas|image] [--save DIR] [--errors-sheet PREFIX] [--json]
 
 The digits are DigiLeTs pen trajectories (--pen-data, default $DIGILETS) of
 the 22 writers that training never sees (sources/pen.py). Each digit is
 drawn six times, once for each stroke width (thin 1-3 px, normal 4-20, fat
 21-30) and size (small 30-60% of the canvas, large 60-95%), by the app
 canvas's own pen (sources/canvas.py), in the three polarities in turn, then
-put through the app's preprocess() and the model. Fixed seed: the same
+put through the app's preprocess() and the model: by default with the strokes
+as the canvas's json_data holds them, as the app reads a drawing (a fat pen is
+drawn again thinner from them), or with --input image from the image alone,
+as the app reads an upload of the same drawing. Fixed seed: the same
 images every run. Reported: accuracy overall and per class, width, size and
 polarity; per writer (worst, median, and those under 97%); the commonest
 confusions; how many answers are "not sure", how many of the wrong ones that
@@ -106,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights-dir", help="default: the shipped weights/")
     parser.add_argument("--pen-data", default=default_pen_path(), help="DigiLeTs digits.json.gz (default: $DIGILETS)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--input", choices=["canvas", "image"], default="canvas",
+                        help="read each drawing with its strokes, as the app's canvas (default), or from the image alone")
     parser.add_argument("--save", metavar="DIR", help="also write the images as DIR/<digit>/<writer>-<n>.png")
     parser.add_argument("--errors-sheet", metavar="PREFIX", help="write PREFIX-<arch>.png, the errors captioned true > predicted")
     parser.add_argument("--sheet-limit", type=int, default=144, help="most errors on the sheet, spread evenly")
@@ -123,11 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     meta, canvases, tensors = [], [], []
-    for n, (digit, stroke, size, polarity, canvas) in enumerate(benchmark_drawings(held_out, args.seed)):
+    for n, (digit, stroke, size, polarity, canvas, strokes, pen) in enumerate(benchmark_drawings(held_out, args.seed)):
         meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity,
                      "recording": digit.recording})
         canvases.append(canvas if args.errors_sheet else None)
-        tensors.append(preprocess(canvas).tensor)
+        tensors.append((preprocess(canvas, strokes=strokes, pen_width=pen) if args.input == "canvas"
+                        else preprocess(canvas)).tensor)
         if args.save:
             folder = pathlib.Path(args.save) / str(digit.label)
             folder.mkdir(parents=True, exist_ok=True)
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         records = [dict(m, predicted=int(p), hit=int(p) == m["label"], unsure=bool(t < predictor.unsure_below))
                    for m, p, t in zip(meta, predicted, top)]
         r = results[arch] = summarise(records)
-        print(f"{arch.upper()}: {r['accuracy']:.2%} of {r['n']} real-pen drawings by {len(r['per_writer'])} held-out writers; "
+        print(f"{arch.upper()}: {r['accuracy']:.2%} of {r['n']} real-pen {'canvas drawings' if args.input == 'canvas' else 'images'} by {len(r['per_writer'])} held-out writers; "
               f"{r['flagged_unsure']:.2%} flagged 'not sure'")
         if r["wrong_flagged_unsure"] is not None:
             print(f"  of the wrong answers, {r['wrong_flagged_unsure']:.1%} were flagged 'not sure'; "

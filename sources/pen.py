@@ -174,28 +174,33 @@ def pen_set(digits: list[PenDigit], seed: int, copies: int = 1, styled: bool = F
 
 
 def benchmark_drawings(digits: list[PenDigit], seed: int = 0):
-    """Yield (digit, stroke, size, polarity, canvas image): every digit in each stroke width and size, the polarities in turn.
+    """Yield (digit, stroke, size, polarity, canvas image, strokes, pen width): every digit in each stroke
+    width and size, the polarities in turn; the strokes as the canvas's json_data holds them (placed, in
+    canvas pixels).
 
     The real-pen benchmark's drawings (benchmarks/real_pen.py); fixed by the seed.
     """
-    from .canvas import POLARITIES, SIZES, STROKES, render_strokes
+    from .canvas import POLARITIES, SIZES, STROKES, draw_strokes, finish, place_strokes
 
     rng = np.random.default_rng(seed)
     polarity = itertools.cycle(POLARITIES)
     for digit in digits:
         for stroke, size in itertools.product(STROKES, SIZES):
             p = next(polarity)
-            yield digit, stroke, size, p, render_strokes(digit.strokes, rng, stroke, size, p)
+            placed, width = place_strokes(digit.strokes, rng, stroke, size)
+            canvas = finish(draw_strokes(placed, width), rng, p)
+            yield digit, stroke, size, p, canvas, placed, width
 
 
 def benchmark_set(digits: list[PenDigit], seed: int = 0) -> Digits:
-    """benchmark_drawings() preprocessed, in order; a drawing preprocess() refuses is a blank image."""
+    """benchmark_drawings() preprocessed with their strokes, as the app reads a canvas drawing, in order;
+    a drawing preprocess() refuses is a blank image."""
     from preprocessing import preprocess
 
     images, labels = [], []
-    for digit, _, _, _, canvas in benchmark_drawings(digits, seed):
+    for digit, _, _, _, canvas, strokes, pen in benchmark_drawings(digits, seed):
         try:
-            images.append(preprocess(canvas).image)
+            images.append(preprocess(canvas, strokes=strokes, pen_width=pen).image)
         except ValueError:
             images.append(np.zeros((28, 28), np.uint8))
         labels.append(digit.label)

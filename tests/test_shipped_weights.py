@@ -105,7 +105,8 @@ def real_pen_tensors():
     from sources.pen import benchmark_drawings, load_pen_digits, split_by_writer
 
     _, held_out = split_by_writer(load_pen_digits(pen_path()))
-    drawn = [(d.label, d.recording == "complete", preprocess(canvas).tensor) for d, _, _, _, canvas in benchmark_drawings(held_out)]
+    drawn = [(d.label, d.recording == "complete", preprocess(canvas, strokes=strokes, pen_width=pen).tensor)
+             for d, _, _, _, canvas, strokes, pen in benchmark_drawings(held_out)]  # as the app reads the canvas
     labels, complete, tensors = zip(*drawn)
     return np.array(labels), np.array(complete), torch.from_numpy(np.stack(tensors))
 
