@@ -37,6 +37,8 @@ STROKES = {
     "7": [[(0.25, 0.2), (0.75, 0.2), (0.42, 0.85)]],
     "0": [[(0.5, 0.15), (0.72, 0.3), (0.75, 0.6), (0.6, 0.83), (0.4, 0.83), (0.26, 0.6), (0.28, 0.3), (0.5, 0.15)]],
 }
+# The same 0 a fifth of the size, round the canvas's centre: under the default 20 px pen its hole closes.
+STROKES["small 0"] = [[(0.5 + (x - 0.5) / 5, 0.5 + (y - 0.5) / 5) for x, y in STROKES["0"][0]]]
 
 
 def free_port() -> int:
@@ -142,6 +144,16 @@ def test_draw_clear_draw_again_in_a_real_browser(app_url, browser, tmp_path):
         expect(page.get_by_text("Draw a digit on the black square…")).to_be_visible(timeout=20_000)
         expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
     assert (tmp_path / "app.png").stat().st_size > 10_000
+
+
+def test_a_small_digit_under_a_fat_pen_is_redrawn_from_its_strokes(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(app_url)
+    expect(page.get_by_text("Draw a digit on the black square…")).to_be_visible(timeout=30_000)
+    draw(page, "small 0")  # the canvas's json_data, read by the app: 20 px pen, about 55 px tall
+    expect(page.get_by_text(re.compile(r"^2\. Redrawn thinner — Your strokes drawn again with a [0-9.]+ px pen "
+                                       r"instead of 20 px"))).to_be_visible(timeout=20_000)
+    expect(prediction(page)).to_have_text("0", timeout=20_000)
 
 
 def test_phone_width_screen_can_draw(app_url, browser):
