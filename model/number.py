@@ -52,9 +52,9 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
     segmentation's priors were set on the network's own probabilities of candidate pieces, and
     votes for a piece that looks like a saved digit can cut a number into too many digits."""
 
-    def confidence(digit_image: np.ndarray) -> tuple[int, float]:
+    def confidence(digit: Digit) -> tuple[int, float]:
         try:
-            return predictor.predict(preprocess(digit_image, WEIGHING).tensor)[0]
+            return predictor.predict(preprocess(digit.image, WEIGHING, digit.strokes or None, digit.pen).tensor)[0]
         except ValueError:
             return -1, 0.0
 

@@ -4,8 +4,8 @@
     digits = segment_strokes(image, strokes, width, score)    # the canvas: its strokes say more
     # [Digit(x0, x1, y0, y1, image), ...]; each image goes through preprocess()
 
-`score(image) -> (digit, probability)` is the network's top answer for one
-candidate digit's ink (model.number passes the predictor's); without it the
+`score(digit) -> (label, probability)` is the network's top answer for one
+candidate Digit (its ink, and its strokes when cut from them) (model.number passes the predictor's); without it the
 fewest digits the geometry allows are taken.
 
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
@@ -267,7 +267,7 @@ def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list
 
     def belief(digit: Digit) -> float:
         budget[0] -= 1
-        return score(digit.image)[1]
+        return score(digit)[1]
 
     # Cut candidates: every few columns near each place a digit boundary would be. The thinnest
     # column is no guide where round digits touch (there the ink runs down both rings' sides).
@@ -363,8 +363,9 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     def reading(i: int, j: int) -> tuple[int, float, Digit]:
         """What `score` reads strokes i..j-1 as: (digit, probability, their Digit) (cached)."""
         if (i, j) not in readings:
-            digit = _crop(img, np.logical_or.reduce(masks[i:j]))
-            readings[i, j] = (*score(digit.image), digit)
+            digit = replace(_crop(img, np.logical_or.reduce(masks[i:j])),
+                            strokes=tuple(s for s in strokes[i:j] if len(s)), pen=pen)
+            readings[i, j] = (*score(digit), digit)
         return readings[i, j]
 
     def vanishes(i: int, m: int, j: int) -> bool:

@@ -271,8 +271,8 @@ def test_a_one_written_before_an_eight_that_crosses_it_is_a_digit_of_its_own(cnn
 def test_two_sure_digits_that_read_as_a_third_together_are_two_unless_the_later_is_a_one(left, right, digits):
     strokes = [ellipse(150, 140, 50, 100), ellipse(230, 140, 35, 100)]  # a wide and a narrow ring, just touching
 
-    def score(image):  # a stand-in network: each ring alone a sure digit, the two together a surer third
-        width = np.ptp(np.flatnonzero(image.max(0)))
+    def score(digit):  # a stand-in network: each ring alone a sure digit, the two together a surer third
+        width = np.ptp(np.flatnonzero(digit.image.max(0)))
         return (0, 0.999) if width > 150 else (left, 0.99) if width > 100 else (right, 0.99)
 
     assert len(segment_strokes(canvas(strokes), strokes, 14, score)) == digits
