@@ -1,9 +1,11 @@
-"""Server-side work per drawing: preprocess() of a 280x280 RGBA canvas image plus predict().
+"""Server-side work per drawing: preprocess() of a 280x280 RGBA canvas image and its strokes, plus predict().
 
     python benchmarks/latency.py [--arch cnn] [--repeats 2000] [--memory N]
 
 One thread for torch and OpenCV, as on a busy server. Several drawings (thin,
-normal and fat strokes, small and large digits) are timed in turn; the
+normal and fat strokes, small and large digits) are timed in turn, each drawn
+by the canvas's pen and read with its strokes as the app reads the canvas (two
+of the four have a pen fat enough for their size to be redrawn thinner); the
 figures are over all of them. The goal is a p50 of 2 ms or less; with the
 saliency map of the answer (model/saliency.py, as the Draw page shows it),
 5 ms or less. --memory N answers with a memory of N saved drawings beside the
@@ -25,21 +27,22 @@ from model import load_predictor  # noqa: E402
 from model.memory import Memory, RememberingPredictor  # noqa: E402
 from model.saliency import overlay, saliency_map  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
+from preprocessing.canvas_strokes import draw_strokes  # noqa: E402
 
 
-def canvas_drawings() -> list[np.ndarray]:
-    """A few 280x280 RGBA images as the canvas sends them: white strokes, alpha = ink."""
+def canvas_drawings() -> list[tuple[np.ndarray, list[np.ndarray], int]]:
+    """A few 280x280 RGBA images as the canvas sends them (white strokes on opaque black), each with
+    its strokes and pen width as the canvas's json_data holds them."""
     drawings = []
     for stroke, scale in [(3, 0.9), (20, 0.8), (35, 0.9), (12, 0.4)]:
-        ink = np.zeros((280, 280), np.uint8)
-        # A 7 with a bowl under it, scaled about the canvas centre.
+        # A 7 with a bowl under it, scaled about the canvas centre: two strokes.
         seven = (np.array([(70, 50), (210, 50), (120, 240)]) - 140) * scale + 140
-        cv2.polylines(ink, [seven.astype(np.int32)], False, 255, stroke, cv2.LINE_AA)
-        centre = (140, int(140 + 10 * scale))
-        cv2.ellipse(ink, centre, (int(40 * scale), int(25 * scale)), 0, 0, 180, 255, stroke, cv2.LINE_AA)
+        bowl = cv2.ellipse2Poly((140, int(140 + 10 * scale)), (int(40 * scale), int(25 * scale)), 0, 0, 180, 10)
+        strokes = [seven.astype(np.float64), bowl.astype(np.float64)]
+        ink = draw_strokes(strokes, stroke)
         rgba = np.full((280, 280, 4), 255, np.uint8)
-        rgba[..., :3] = ink[..., None]  # the app's canvas: opaque black background, white ink
-        drawings.append(rgba)
+        rgba[..., :3] = ink[..., None]
+        drawings.append((rgba, strokes, stroke))
     return drawings
 
 
@@ -53,19 +56,20 @@ def main() -> None:
     cv2.setNumThreads(1)
     predictor = load_predictor(args.arch)
     drawings = canvas_drawings()
+    read = lambda image, strokes, width: preprocess(image, strokes=strokes, pen_width=width)  # noqa: E731
     if args.memory:  # the drawings, moved about a little, as a person's saved digits
         rng = np.random.default_rng(0)
-        saved = [np.roll(preprocess(drawings[i % len(drawings)]).image, rng.integers(-2, 3, 2), (0, 1))
+        saved = [np.roll(read(*drawings[i % len(drawings)]).image, rng.integers(-2, 3, 2), (0, 1))
                  for i in range(args.memory)]
         network = predictor
         predictor = RememberingPredictor(network, Memory.of(network, np.stack(saved), np.arange(args.memory) % 10))
-    for image in drawings * 20:  # warm up caches and lazy initialisation
-        predictor.predict(preprocess(image).tensor)
+    for drawing in drawings * 20:  # warm up caches and lazy initialisation
+        predictor.predict(read(*drawing).tensor)
     total, pre, net, with_saliency = [], [], [], []
     for i in range(args.repeats):
-        image = drawings[i % len(drawings)]
+        drawing = drawings[i % len(drawings)]
         t0 = time.perf_counter()
-        result = preprocess(image)
+        result = read(*drawing)
         t1 = time.perf_counter()
         ranked = predictor.predict(result.tensor)
         t2 = time.perf_counter()
@@ -77,7 +81,9 @@ def main() -> None:
         with_saliency.append(t3 - t0)
     ms = lambda xs, q: np.percentile(xs, q) * 1000  # noqa: E731
     memory = f", a memory of {args.memory} saved drawings" if args.memory else ""
-    print(f"{args.arch.upper()}, 1 thread, {args.repeats} drawings of 280x280 RGBA{memory}")
+    redrawn = sum(read(*d).steps[1].name == "Redrawn thinner" for d in drawings)
+    print(f"{args.arch.upper()}, 1 thread, {args.repeats} drawings of 280x280 RGBA with their strokes{memory} "
+          f"({redrawn} of the {len(drawings)} redrawn thinner)")
     print(f"  preprocess + predict: p50 {ms(total, 50):.2f} ms, p90 {ms(total, 90):.2f} ms, p99 {ms(total, 99):.2f} ms")
     print(f"  preprocess alone:     p50 {ms(pre, 50):.2f} ms")
     print(f"  predict alone:        p50 {ms(net, 50):.2f} ms")
