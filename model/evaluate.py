@@ -25,9 +25,9 @@ import sys
 import numpy as np
 import torch
 
-from preprocessing import MNIST_MEAN, MNIST_STD, preprocess
+from preprocessing import MNIST_MEAN, MNIST_STD, preprocess_canvas
 from preprocessing.decode import load_image
-from sources.user import image_files, image_folder
+from sources.user import folder_strokes, image_files, image_folder
 
 
 @torch.inference_mode()
@@ -55,11 +55,13 @@ def score(true: np.ndarray, predicted: np.ndarray) -> dict:
 
 
 def evaluate_images(predictor, root: pathlib.Path) -> dict:
-    """Score `predictor` on root/<digit>/ images, each through preprocess()."""
+    """Score `predictor` on root/<digit>/ images, each through preprocess() (with its canvas strokes
+    when a drawings.json beside them, as the app's export writes, has them)."""
     true, predicted, failures, unreadable = [], [], [], []
+    strokes = folder_strokes(root)
     for path, digit in image_folder(root):
         try:
-            tensor = preprocess(load_image(path)).tensor
+            tensor = preprocess_canvas(load_image(path), strokes.get(path)).tensor
         except ValueError as e:  # blank or unreadable: counted wrong, and listed
             unreadable.append({"path": str(path), "error": str(e)})
             true.append(digit)

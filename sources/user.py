@@ -4,11 +4,14 @@ saved_as_seen() gives a profile's saved digits as the app saw them when they
 were saved (the Models page scores those). A folder is laid out ROOT/<digit>/*.png (and ROOT/not-a-digit/*.png), the
 layout the app's export writes and `python -m model.evaluate --images` reads.
 Every image goes through the app's preprocess() again, so a drawing saved
-under an older preprocess() is seen as the app sees it now.
+under an older preprocess() is seen as the app sees it now; a drawing made on
+the canvas goes with its strokes, as the app reads it (from the store, or from
+the drawings.json beside an exported folder's images).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 
@@ -19,6 +22,9 @@ from . import Digits
 #: Image files read from folders and taken as uploads: what scans, apps and digit corpora come as.
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm", ".ppm", ".pnm"}
 NOT_A_DIGIT = "not-a-digit"
+#: The manifest the app's export writes beside the images: {"drawings": [{"file", "strokes", ...}]}.
+MANIFEST = "drawings.json"
+MAX_MANIFEST_BYTES = 200 * 2**20
 
 
 def image_folder(root: str | os.PathLike, not_a_digit: bool = False) -> list[tuple[pathlib.Path, int]]:
@@ -26,6 +32,23 @@ def image_folder(root: str | os.PathLike, not_a_digit: bool = False) -> list[tup
     root = pathlib.Path(root)
     folders = [(root / str(d), d) for d in range(10)] + ([(root / NOT_A_DIGIT, -1)] if not_a_digit else [])
     return [(p, label) for folder, label in folders if folder.is_dir() for p in image_files(folder)]
+
+
+def folder_strokes(root: str | os.PathLike) -> dict[pathlib.Path, dict]:
+    """The canvas strokes (json_data) of the drawings in an exported folder, by image path, from the
+    drawings.json beside them; {} when there is none, or it cannot be read (the images alone are the drawings)."""
+    path = pathlib.Path(root) / MANIFEST
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
+            return {}
+        entries = json.loads(path.read_text(encoding="utf-8")).get("drawings")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    strokes = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("file"), str) and isinstance(entry.get("strokes"), dict):
+            strokes[pathlib.Path(root) / entry["file"]] = entry["strokes"]
+    return strokes
 
 
 def image_files(folder: pathlib.Path) -> list[pathlib.Path]:
@@ -53,10 +76,12 @@ def _preprocessed(items) -> tuple[Digits, list[str]]:
 
 
 def from_folder(root: str | os.PathLike) -> tuple[Digits, list[str]]:
-    """Every root/<digit>/ and root/not-a-digit/ image, preprocessed: (digits, the files skipped and why)."""
+    """Every root/<digit>/ and root/not-a-digit/ image, preprocessed (with its strokes, when drawings.json
+    has them): (digits, the files skipped and why)."""
     from preprocessing.decode import load_image
 
-    return _preprocessed((path, label, lambda path=path: (load_image(path), None))
+    strokes = folder_strokes(root)
+    return _preprocessed((path, label, lambda path=path: (load_image(path), strokes.get(path)))
                          for path, label in image_folder(root, not_a_digit=True))
 
 

@@ -1,6 +1,7 @@
 """The data sources' one interface: every source hands out Digits, and slow sets are cached safely."""
 
 import gzip
+import io
 import json
 
 import cv2
@@ -162,6 +163,38 @@ def test_a_saved_drawing_is_read_again_with_its_strokes(tmp_path):
     digits, _ = from_store(db, "p")
     np.testing.assert_array_equal(digits.images[0], preprocess_canvas(image, json_data).image)
     assert not np.array_equal(digits.images[0], preprocess(image).image)  # the image alone is a blob
+
+
+def test_an_exported_folder_is_read_with_the_strokes_in_its_manifest(tmp_path):
+    import zipfile
+
+    from model.evaluate import evaluate_images
+    from model.predict import load_predictor
+    from preprocessing import preprocess, preprocess_canvas
+    from preprocessing.canvas_strokes import draw_strokes
+    from store import DrawingStore
+    from store.archive import export_zip
+    from store.db import NewDrawing
+
+    t = np.linspace(0, 2 * np.pi, 60)
+    loop = np.stack([140 + 11 * np.cos(t), 140 + 20 * np.sin(t)], 1)  # a small 0 under a fat pen
+    json_data = {"objects": [{"type": "path", "strokeWidth": 24,
+                              "path": [["M", *loop[0]]] + [["Q", *a, *(a + b) / 2] for a, b in zip(loop, loop[1:])]}]}
+    json_data = json.loads(json.dumps(json_data))
+    image = draw_strokes([loop], 24)
+    png = cv2.imencode(".png", image)[1].tobytes()
+    store = DrawingStore(tmp_path / "drawings.db")
+    store.save("p", NewDrawing(label=0, input_png=png, image28_png=png, strokes=json_data))
+    folder = tmp_path / "export"
+    with zipfile.ZipFile(io.BytesIO(export_zip(store, "p"))) as zf:
+        zf.extractall(folder)
+    digits, _ = from_folder(folder)
+    np.testing.assert_array_equal(digits.images[0], preprocess_canvas(image, json_data).image)
+    cnn = load_predictor("cnn")
+    assert evaluate_images(cnn, folder)["accuracy"] == 1.0
+    # A manifest that cannot be read leaves the images alone to be read.
+    (folder / "drawings.json").write_text("{not json")
+    np.testing.assert_array_equal(from_folder(folder)[0].images[0], preprocess(image).image)
 
 
 def test_saved_digits_as_the_app_saw_them_leave_out_not_a_digit(tmp_path):
