@@ -143,14 +143,14 @@ def redraw_thinner(strokes, width: float, ratio: float = S.MNIST_STROKE_RATIO,
 
     `strokes` are (n, 2) x, y points and `width` the pen's width, in the same
     pixels. The new width w solves w = ratio * (extent + w), the extent being
-    the centre lines' longest side, so the ink's stroke-to-size ratio is
-    MNIST's (ratio, see preprocessing.steps.MNIST_STROKE_RATIO). The drawing
+    the centre lines' longest side (taps of the pen left out), so the ink's
+    stroke-to-size ratio is MNIST's (ratio, see preprocessing.steps.MNIST_STROKE_RATIO). The drawing
     is white on black, scaled down to fit `side` pixels (as preprocess()
     shrinks its input), with a black REDRAW_MARGIN round it. Returns the
     image and the new width in the strokes' pixels, or None when there is
     nothing to gain: the pen is within a pixel of that width or thinner
-    (preprocess() thickens without loss), the strokes span less than the pen
-    is wide (a dot: its disc is all there is), or there are no usable points.
+    (preprocess() thickens without loss), every stroke spans less than the pen
+    is wide (dots: their discs are all there is), or there are no usable points.
     """
     try:
         points = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
@@ -163,12 +163,19 @@ def redraw_thinner(strokes, width: float, ratio: float = S.MNIST_STROKE_RATIO,
     every = np.concatenate(points)
     if not np.isfinite(every).all():
         return None
-    low, extent = every.min(axis=0), np.ptp(every, axis=0)
-    longest = float(extent.max())
+    # The digit's size leaves out taps of the pen (a stroke no longer than the pen is wide): a tap
+    # beside a small digit would make it look big enough for its pen. They are drawn all the same,
+    # for the noise step to judge.
+    strokes_proper = [p for p in points if np.ptp(p, axis=0).max() >= width]
+    if not strokes_proper:
+        return None  # a dot, or dots: their discs are all there is
+    body = np.concatenate(strokes_proper)
+    longest = float(np.ptp(body, axis=0).max())
     target = max(1.0, ratio * longest / (1.0 - ratio))
-    if longest < width or width - target < 1.0:
+    if width - target < 1.0:
         return None
-    scale = min(1.0, (side - 2 * REDRAW_MARGIN) / (longest + target))
+    low, extent = every.min(axis=0), np.ptp(every, axis=0)
+    scale = min(1.0, (side - 2 * REDRAW_MARGIN) / (float(extent.max()) + target))  # taps and all
     offset = REDRAW_MARGIN + target * scale / 2
     shape = tuple(int(np.ceil(e * scale + target * scale)) + 2 * REDRAW_MARGIN for e in extent[::-1])
     ink = draw_strokes([(p - low) * scale + offset for p in points], target * scale, shape)

@@ -385,6 +385,17 @@ def test_a_fat_pen_on_a_small_loop_is_redrawn_with_the_loop_open():
     np.testing.assert_array_equal(off.tensor, preprocess(fat).tensor)
 
 
+def test_a_tap_of_the_pen_beside_the_digit_does_not_make_it_look_big_enough_for_its_pen():
+    from preprocessing.canvas_strokes import draw_strokes, redraw_thinner
+
+    loop, tap = _loop(), np.array([[260.0, 260.0]])  # a small 0, and the pen put down far off
+    _, width = redraw_thinner([loop], 24)
+    ink, with_tap = redraw_thinner([loop, tap], 24)
+    assert with_tap == width and max(ink.shape) <= S.WORKING_SIDE
+    result = preprocess(draw_strokes([loop, tap], 24), strokes=[loop, tap], pen_width=24)
+    assert _holes(result.image) == 1  # the tap dropped as a stray mark, the 0's hole open
+
+
 def test_the_redrawn_pen_has_mnists_width_for_the_digits_size():
     from preprocessing.canvas_strokes import REDRAW_MARGIN, redraw_thinner
 
