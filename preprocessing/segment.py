@@ -46,7 +46,11 @@ weighed at once by dynamic programming: the sum over the runs of the log of
 - a dot (DOT) is never a digit alone: it joins one only where that digit
   reads surer with it, and is otherwise left out.
 A stroke added later inside an earlier digit (a crossbar put in at the end)
-joins that digit, and specks are dropped as from the image.
+joins that digit; a run less tall than FLAT of the tallest stroke (a 5's flag
+written apart, which the network may read as a 7 of its own) is no digit
+either: it joins the digit written just before it where their columns meet,
+else the one whose columns it shares most; and specks are dropped as from
+the image.
 """
 
 from __future__ import annotations
@@ -71,8 +75,9 @@ BEAM = 3
 SCORE_BUDGET = 600
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
-#: A group of pieces less tall than this share of the number's height is no digit alone (a 5's
-#: flag lifted off its body, a 7's crossbar): it joins the group it lies over, if any.
+#: A group of pieces less tall than this share of the number's height (from the strokes: of the
+#: tallest stroke) is no digit alone (a 5's flag lifted off its body, a 7's crossbar): it joins the
+#: group it lies over, if any.
 FLAT = 0.35
 MAX_DIGITS = 12
 #: A piece along more than this share of a side of the image, and more than EDGE_THICKNESS times as
@@ -346,16 +351,24 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     keep = [a >= SPECK * max(areas) for a in areas]
     masks = [m for m, k in zip(masks, keep) if k]
     strokes = [s for s, k in zip(strokes, keep) if k]
-    spans, extents = [], []
+    spans, extents, tops_bottoms = [], [], []
     for m in masks:
         cols, lines = np.flatnonzero(m.any(0)), np.flatnonzero(m.any(1))
         spans.append((int(cols[0]), int(cols[-1]) + 1))
+        tops_bottoms.append((int(lines[0]), int(lines[-1]) + 1))
         extents.append(max(cols[-1] - cols[0], lines[-1] - lines[0]) + 1 - pen)
     rows = np.flatnonzero(np.logical_or.reduce(masks).any(1))
     height = float(rows[-1] + 1 - rows[0])
     dot = [e < DOT * height for e in extents]
     if all(dot):  # nothing but dots: they are the drawing
         dot = [False] * len(dot)
+    tallest = max(b - t for t, b in tops_bottoms)  # a stroke as tall as a digit: not the number's height,
+    # which a baseline rising along the number makes taller than any digit
+
+    def flat(i: int, j: int) -> bool:
+        """Whether strokes i..j-1 are less tall than FLAT of the tallest stroke: no digit alone (a 5's
+        flag written apart, a 7's crossbar), they go with a digit they lie over (below)."""
+        return max(b for _, b in tops_bottoms[i:j]) - min(t for t, _ in tops_bottoms[i:j]) < FLAT * tallest
     n, k = len(masks), MAX_STROKES_PER_DIGIT
 
     readings: dict[tuple[int, int], tuple[int, float, Digit]] = {}
@@ -426,14 +439,23 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     while i is not None:
         chosen.append(list(range(i, j)))
         j, i = i, back[i, j]
-    # A run put in later, inside an earlier digit (a crossbar, a slash), joins that digit.
+    # A run put in later, inside an earlier digit (a crossbar, a slash), joins that digit; a flat run
+    # (a 5's flag written apart, read as a "7" of its own) joins the digit written just before it,
+    # if their columns meet, else the one whose columns it shares most, if any.
     groups: list[list[int]] = []
     for run_ in sorted(r for r in chosen if not all(dot[u] for u in r)):
-        home = next((g for g in groups if _inside(_span([spans[u] for u in run_]), _span([spans[u] for u in g]))), None)
+        span = _span([spans[u] for u in run_])
+        home = next((g for g in groups if _inside(span, _span([spans[u] for u in g]))), None)
+        if home is None and flat(run_[0], run_[-1] + 1):
+            shared = [(min(span[1], b1) - max(span[0], b0), run_[0] - 1 in g, k)
+                      for k, g in enumerate(groups) for b0, b1 in [_span([spans[u] for u in g])]]
+            before = [(o, k) for o, just_before, k in shared if just_before and o > 0]
+            overlap, k = before[0] if before else max(((o, k) for o, _, k in shared), default=(0, -1))
+            home = groups[k] if overlap > 0 else None
         if home is not None:
             home.extend(run_)
         else:
-            groups.append(run_)
+            groups.append(list(run_))
     digits = sorted((replace(_crop(img, np.logical_or.reduce([masks[u] for u in g])),
                              strokes=tuple(strokes[u] for u in sorted(g) if len(strokes[u])), pen=pen)
                      for g in groups), key=lambda d: d.x0 + d.x1)

@@ -278,6 +278,21 @@ def test_two_sure_digits_that_read_as_a_third_together_are_two_unless_the_later_
     assert len(segment_strokes(canvas(strokes), strokes, 14, score)) == digits
 
 
+def test_a_flag_written_apart_that_reads_as_a_digit_of_its_own_joins_the_digit_before_it():
+    body = np.concatenate([line((100, 60), (95, 140), 8), ellipse(120, 185, 45, 45, start=-150, turn=270)])
+    flag = line((100, 58), (230, 62))  # written after the body, reaching well right of it
+    one, dash = line((330, 50), (330, 240)), line((410, 150), (450, 150))  # a dash over no digit
+    strokes = [body, flag, one, dash]
+
+    def score(digit):  # a stand-in network that reads the flag alone as a sure 7, the 5 with it less surely
+        h, w = digit.image.shape[0] - 2 * 4, digit.image.shape[1] - 2 * 4
+        return (7, 0.999) if h < 40 else (1, 0.99) if w < 40 else (5, 0.99) if w < 120 else (5, 0.3)
+
+    found = segment_strokes(canvas(strokes), strokes, 14, score)
+    assert len(found) == 3  # the 5 with its flag, the 1, and the dash (it lies over no digit) as before
+    assert found[0].x0 < 90 and found[0].x1 > 225 and len(found[0].strokes) == 2
+
+
 def test_a_dot_is_never_a_digit_and_a_fat_one_cropped_tight_is_still_a_one(cnn):
     one, seven = line((100, 40), (100, 240)), np.array([(220.0, 50.0), (320.0, 50.0), (250.0, 240.0)])
     full_stop = np.array([(170.0, 236.0)])  # a pen's width wide: too big for a speck
