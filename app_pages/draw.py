@@ -381,7 +381,7 @@ def number_area(models) -> None:
     number = image_digest(image).encode()
     for k, d in enumerate(reading.digits, 1):
         with st.expander(f"Digit {k}: right? and its steps", expanded=d.unsure):
-            feedback(d.box.image, d.result, source, None, {arch: d.ranked}, weights, problems=False,
+            feedback(d.box.image, d.result, source, d.box.json_data(), {arch: d.ranked}, weights, problems=False,
                      within=number + b"/%d" % k)
             show_steps(d.result)
     saving_problems()

@@ -1,6 +1,7 @@
 """The strokes a person drew on the canvas: read from its json_data, and drawn as its pen draws them.
 
     strokes, width = strokes_from_json(canvas.json_data)   # [(n, 2) float arrays of x, y], pen width
+    json_data = strokes_to_json(strokes, width)             # and back, as the canvas would save them
     ink = draw_strokes(strokes, width, shape)               # white-on-black uint8, as the canvas shows them
     redrawn = redraw_thinner(strokes, width)                # a fat pen's strokes at MNIST's width, or None
 
@@ -77,6 +78,17 @@ def strokes_from_json(json_data) -> tuple[list[np.ndarray], float]:
         if isinstance(w, (int, float)) and math.isfinite(w):
             width = max(width, float(w))
     return strokes, width
+
+
+def strokes_to_json(strokes, width: float) -> dict:
+    """Strokes ((n, 2) x, y points each) as the canvas's json_data holds them: one freedraw path
+    each, as PencilBrush saves it (strokes_from_json() reads them back)."""
+    objects = []
+    for stroke in strokes:
+        p = [[float(x), float(y)] for x, y in np.asarray(stroke, dtype=np.float64).reshape(-1, 2)]
+        path = [["M", *p[0]]] + [["Q", *a, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2] for a, b in zip(p, p[1:])]
+        objects.append({"type": "path", "strokeWidth": float(width), "path": path + [["L", *p[-1]]]})
+    return {"objects": objects}
 
 
 DECIMATE_PX = 0.4  # fabric.js PencilBrush.decimate

@@ -61,6 +61,7 @@ import cv2
 import numpy as np
 
 from . import steps as S
+from .canvas_strokes import strokes_to_json
 
 #: Pieces overlapping horizontally by this share of the narrower one belong to one digit.
 MERGE_OVERLAP = 0.7
@@ -135,6 +136,14 @@ class Digit:
     # there, for preprocess() to draw a fat pen again thinner. Empty when cut from the image.
     strokes: tuple = field(default=(), compare=False)
     pen: float = 0.0
+
+    def json_data(self) -> dict | None:
+        """The digit's strokes as the canvas's json_data would hold them, in its image's pixels (None
+        when it was cut from the image alone): saved with the digit, it is read as it was read here."""
+        if not self.strokes:
+            return None
+        shift = np.array([MARGIN - self.x0, MARGIN - self.y0], np.float64)
+        return strokes_to_json([np.asarray(s, np.float64).reshape(-1, 2) + shift for s in self.strokes], self.pen)
 
 
 def ink_image(image: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from conftest import ROOT, draw_digit
 from model.number import read_number
 from model.predict import load_predictor
 from preprocessing import EmptyDrawingError
-from preprocessing.canvas_strokes import strokes_from_json
+from preprocessing.canvas_strokes import strokes_from_json, strokes_to_json
 from preprocessing.segment import segment, segment_strokes
 
 
@@ -201,6 +201,10 @@ def test_strokes_are_read_back_from_the_canvas_json_in_the_order_drawn():
     assert width == 20 and len(strokes) == 2
     np.testing.assert_allclose(strokes[0], first, atol=0.05)
     np.testing.assert_allclose(strokes[1], second, atol=0.05)
+    again, width = strokes_from_json(json.loads(json.dumps(strokes_to_json(strokes, 20))))  # and back
+    assert width == 20 and all(np.array_equal(a, b) for a, b in zip(again, strokes)) and len(again) == 2
+    dot, width = strokes_from_json(strokes_to_json([np.array([[5.0, 6.0]])], 3))  # a tap: one point
+    assert width == 3 and len(dot) == 1 and dot[0].tolist() == [[5.0, 6.0]]
     assert strokes_from_json(None) == ([], 0.0) and strokes_from_json({"objects": "x"}) == ([], 0.0)
 
 
@@ -316,6 +320,12 @@ def test_each_digit_of_a_number_keeps_its_strokes_and_a_fat_pen_is_redrawn_thinn
         assert len(d.box.strokes) == 1 and np.array_equal(d.box.strokes[0], own[0]) and d.box.pen == 24
         assert "Redrawn thinner" in [s.name for s in d.result.steps]
     assert holes(reading.digits[0].result.image) == 1 and holes(reading.digits[1].result.image) == 2
+    # Saved with its strokes (as "Right?" under each digit saves it), a digit is read again as it was read here.
+    from preprocessing import preprocess_canvas
+
+    for d in reading.digits:
+        again = preprocess_canvas(d.box.image, json.loads(json.dumps(d.box.json_data())))
+        np.testing.assert_array_equal(again.image, d.result.image)
     # From the image alone there are no strokes to redraw.
     assert all(d.strokes == () for d in segment(canvas([zero, eight], width=24)))
 
