@@ -1,7 +1,8 @@
 """Real-pen benchmark: the held-out writers' digits drawn as canvas drawings, scored per class, width, size and writer.
 
     python benchmarks/real_pen.py [--arch cnn mlp] [--weights-dir D] [--pen-data P] [--seed 0]
-                                  [--input canvas|image] [--save DIR] [--errors-sheet PREFIX] [--json]
+                                  [--input canvas|image] [--save DIR] [--errors-sheet PREFIX]
+                                  [--redraw-sheet PATH] [--json]
 
 The digits are DigiLeTs pen trajectories (--pen-data, default $DIGILETS) of
 the 22 writers that training never sees (sources/pen.py). Each digit is
@@ -19,7 +20,10 @@ warns of, and how often the answers not flagged are right. Accuracy is also give
 the writers DigiLeTs lists as "complete": some recordings of the others
 miss strokes (a 6 that is only its top arc, an 8 that is only an S). --save writes the images as
 DIR/<digit>/<writer>-<n>.png, the layout model.evaluate --images reads;
---errors-sheet writes PREFIX-<arch>.png, a picture of the errors.
+--errors-sheet writes PREFIX-<arch>.png, a picture of the errors;
+--redraw-sheet writes PATH, the drawings on which redrawing a fat pen from the
+strokes changes the first model's answer: each canvas beside the 28x28 from the
+image alone and the one redrawn, captioned with the answers.
 """
 
 from __future__ import annotations
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", metavar="DIR", help="also write the images as DIR/<digit>/<writer>-<n>.png")
     parser.add_argument("--errors-sheet", metavar="PREFIX", help="write PREFIX-<arch>.png, the errors captioned true > predicted")
     parser.add_argument("--sheet-limit", type=int, default=144, help="most errors on the sheet, spread evenly")
+    parser.add_argument("--redraw-sheet", metavar="PATH", help="write PATH, the drawings whose answer the redraw changes")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
     args = parser.parse_args(argv)
 
@@ -127,13 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the pen data has no held-out writers to score on", file=sys.stderr)
         return 1
 
-    meta, canvases, tensors = [], [], []
+    meta, canvases, tensors, redrawn = [], [], [], []
     for n, (digit, stroke, size, polarity, canvas, strokes, pen) in enumerate(benchmark_drawings(held_out, args.seed)):
         meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity,
                      "recording": digit.recording})
-        canvases.append(canvas if args.errors_sheet else None)
-        tensors.append((preprocess(canvas, strokes=strokes, pen_width=pen) if args.input == "canvas"
-                        else preprocess(canvas)).tensor)
+        canvases.append(canvas if args.errors_sheet or args.redraw_sheet else None)
+        result = preprocess(canvas, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(canvas)
+        tensors.append(result.tensor)
+        if args.redraw_sheet and result.steps[1].name == "Redrawn thinner":
+            redrawn.append((n, preprocess(canvas), result))
         if args.save:
             folder = pathlib.Path(args.save) / str(digit.label)
             folder.mkdir(parents=True, exist_ok=True)
@@ -171,6 +178,18 @@ def main(argv: list[str] | None = None) -> int:
             path = f"{args.errors_sheet}-{arch}.png"
             cv2.imwrite(path, sheet)
             print(f"  wrote {path} ({len(errors)} of {sum(not m['hit'] for m in records)} errors)")
+    if args.redraw_sheet:
+        predictor = next(iter(predictors.values()))
+        tiles = []
+        for n, alone, drawn in redrawn:
+            before, after = predictor.predict(alone.tensor)[0][0], predictor.predict(drawn.tensor)[0][0]
+            if before != after:
+                label = meta[n]["label"]
+                tiles += [(canvases[n], label, before), (np.pad(alone.image, 6), label, before),
+                          (np.pad(drawn.image, 6), label, after)]
+        cv2.imwrite(args.redraw_sheet, errors_sheet(tiles, per_row=12))
+        print(f"wrote {args.redraw_sheet}: {len(tiles) // 3} of {len(redrawn)} redrawn drawings answered otherwise "
+              f"(each: the canvas, the image alone, redrawn; captioned true > answer)")
     if args.json:
         print(json.dumps(results))
     return 0
