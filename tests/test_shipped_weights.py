@@ -85,10 +85,11 @@ def test_not_sure_fires_on_clear_non_digits_and_not_on_clear_digits(arch):
         assert predictor.is_unsure(ranked), (name, ranked[:3])
 
 
-#: Floors for the real-pen benchmark, a little under what the shipped weights measured:
-#: all 22 held-out writers, and the 15 of them whose recordings DigiLeTs lists as complete.
-PEN_FLOORS = {"cnn": 0.970, "mlp": 0.965}
-PEN_FLOORS_COMPLETE = {"cnn": 0.992, "mlp": 0.99}
+#: Floors for the real-pen benchmark, read as the app reads the canvas, a little under what the shipped
+#: weights measured (97.62% and 97.68%; 99.73% and 99.76%): all 22 held-out writers, and the 15 of
+#: them whose recordings DigiLeTs lists as complete.
+PEN_FLOORS = {"cnn": 0.975, "mlp": 0.975}
+PEN_FLOORS_COMPLETE = {"cnn": 0.996, "mlp": 0.996}
 
 
 def pen_path() -> pathlib.Path:
