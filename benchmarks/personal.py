@@ -9,7 +9,8 @@ on the canvas (random width, size, place and polarity, as a person would) and
 the shipped model is fine-tuned on them with model.finetune.fine_tune(), the
 function the app and `python -m model.finetune` use, replaying MNIST. The
 writer's other digits are drawn as the real-pen benchmark draws them (3 widths
-x 2 sizes, polarities in turn) and scored before and after. Reported: mean and
+x 2 sizes, polarities in turn) and scored before and after. Every drawing is
+read with its strokes, as the app reads the canvas and the drawings it saved. Reported: mean and
 worst accuracy over writers before and after, writers that got worse, MNIST
 test accuracy after each writer's fine-tune (worst), and seconds per
 fine-tune. Each is also scored with the memory of the writer's drawings
@@ -80,7 +81,7 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
         if limit is not None and k >= limit:
             break
         train, test = writer_sets(digits, per_digit, seed + k)
-        x, y = pen_set(train, seed=seed + 1000 + k, processes=1).arrays()
+        x, y = pen_set(train, seed=seed + 1000 + k, processes=1, with_strokes=True).arrays()
         tx, ty = benchmark_set(test, seed + 2000 + k).arrays()  # a drawing preprocess() refuses is blank: counted wrong
         started = time.time()
         tuned = fine_tune(base, arch, x, y, replay, seed=seed + k)
@@ -126,7 +127,7 @@ def job_seconds(arch: str, held, replay, n: int, seed: int) -> float:
     """Seconds of personalise() (held-out check + final fine-tune) on n of one writer's drawings."""
     writer = sorted({d.writer for d in held})[0]
     digits = [d for d in held if d.writer == writer][:n]
-    x, y = pen_set(digits, seed=seed, processes=1).arrays()
+    x, y = pen_set(digits, seed=seed, processes=1, with_strokes=True).arrays()
     started = time.time()
     personalise(arch, x, y, default_weights_dir() / f"{arch}.pt", replay, seed=seed)
     return time.time() - started
@@ -153,7 +154,7 @@ def latency_under_fine_tune(arch: str, held, seed: int) -> dict:
     idle = answer_times(predictor, canvas, 8.0)
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp) / "drawings"
-        x, y = pen_set(digits[:40], seed=seed, processes=1).arrays()
+        x, y = pen_set(digits[:40], seed=seed, processes=1, with_strokes=True).arrays()
         for i, (img, label) in enumerate(zip(x, y)):
             (folder / str(label)).mkdir(parents=True, exist_ok=True)
             import cv2

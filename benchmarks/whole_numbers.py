@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         readers[writer] = [("", predictor)]
         if args.memory:  # the saved drawings are chosen apart from the numbers' draws
             saved, digits = writer_sets(digits, args.memory, args.seed + 3000 + k)
-            images, labels = pen_set(saved, seed=args.seed + 4000 + k, processes=1).arrays()  # each drawn once on the canvas
+            images, labels = pen_set(saved, seed=args.seed + 4000 + k, processes=1, with_strokes=True).arrays()  # each drawn once on the canvas
             readers[writer].append((" + memory", remembering(predictor, images, labels, mnist, floor)))
             if args.fine_tune:
                 tuned = fine_tuned(predictor, images, labels, replay, args.seed + 5000 + k)

@@ -144,30 +144,35 @@ def _pen_worker(args: tuple) -> np.ndarray:
     """Worker: each (strokes, label) drawn canvas-style (styled first if asked) and preprocessed; uint8 (n, 28, 28)."""
     from preprocessing import preprocess
 
-    from .canvas import conditions, render_strokes
+    from .canvas import conditions, draw_strokes, finish, place_strokes
     from .styles import style_variant
 
-    items, seed, styled = args
+    items, seed, styled, with_strokes = args
     rng = np.random.default_rng(seed)
     out = []
-    for (strokes, label), condition in zip(items, conditions(len(items), rng)):
+    for (strokes, label), (stroke, size, polarity) in zip(items, conditions(len(items), rng)):
         if styled:
             strokes = style_variant(strokes, label, rng)
-        out.append(preprocess(render_strokes(strokes, rng, *condition)).image)
+        placed, width = place_strokes(strokes, rng, stroke, size)
+        canvas = finish(draw_strokes(placed, width), rng, polarity)  # render_strokes(), keeping the strokes
+        out.append((preprocess(canvas, strokes=placed, pen_width=width) if with_strokes else preprocess(canvas)).image)
     return np.stack(out)
 
 
 def pen_set(digits: list[PenDigit], seed: int, copies: int = 1, styled: bool = False,
-            cache: str | os.PathLike | None = None, processes: int = 2, chunk: int = 500) -> Digits:
+            cache: str | os.PathLike | None = None, processes: int = 2, chunk: int = 500,
+            with_strokes: bool = False) -> Digits:
     """Every digit drawn `copies` times on the canvas and preprocessed, copy after copy (kept in `cache` when given).
 
     Each copy has fresh random conditions (size, place, width, polarity);
-    with styled=True each also gets a style from sources.styles.style_variant().
+    with styled=True each also gets a style from sources.styles.style_variant(). With
+    with_strokes=True each is read with its strokes, as the app reads a canvas drawing (a person's
+    saved drawings); training reads the images alone, as it always has.
     """
     items = [(d.strokes, d.label) for _ in range(copies) for d in digits]
 
     def make():
-        jobs = [(items[i : i + chunk], seed * 100_003 + i, styled) for i in range(0, len(items), chunk)]
+        jobs = [(items[i : i + chunk], seed * 100_003 + i, styled, with_strokes) for i in range(0, len(items), chunk)]
         return in_chunks(_pen_worker, jobs, processes)
 
     return Digits(cached(cache, make), np.tile(np.array([d.label for d in digits], np.int64), copies))

@@ -174,6 +174,25 @@ def test_pen_set_draws_every_copy_through_preprocess():
     assert np.array_equal(images, again)
 
 
+def test_pen_set_reads_the_drawings_with_their_strokes_when_asked_as_the_app_reads_saved_ones():
+    from preprocessing import preprocess
+    from sources.canvas import conditions, draw_strokes, finish, place_strokes
+
+    digits = fake_digits(["writer-a"]) * 6  # 18: every condition once, fat pens on small digits among them
+    alone = pen_set(digits, seed=3, processes=1).images
+    drawn = pen_set(digits, seed=3, processes=1, with_strokes=True).images
+    rng = np.random.default_rng(3 * 100_003)  # pen_set's first chunk draws exactly so
+    expected_alone, expected_drawn = [], []
+    for d, (stroke, size, polarity) in zip(digits, conditions(len(digits), rng)):
+        placed, width = place_strokes(d.strokes, rng, stroke, size)
+        canvas = finish(draw_strokes(placed, width), rng, polarity)
+        expected_alone.append(preprocess(canvas).image)
+        expected_drawn.append(preprocess(canvas, strokes=placed, pen_width=width).image)
+    np.testing.assert_array_equal(alone, np.stack(expected_alone))
+    np.testing.assert_array_equal(drawn, np.stack(expected_drawn))
+    assert not np.array_equal(alone, drawn)  # some were redrawn thinner
+
+
 # --- the style augmentations --------------------------------------------------------
 
 ZERO = [np.stack([0.5 + 0.3 * np.cos(t), 0.5 + 0.45 * np.sin(t)], 1) for t in [np.linspace(-np.pi / 2, 1.5 * np.pi, 30)]]
