@@ -1,7 +1,7 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
     python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
-                                       [--photo] [--save DIR] [--memory K [--fine-tune]] [--json]
+                                       [--canvas 840x280] [--photo] [--save DIR] [--memory K [--fine-tune]] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -19,6 +19,8 @@ complete (the others' include damaged digits: a 6 that is only its top arc), and
 numbers in which no digit covers more than CROWDED of its neighbour's width (the gaps go down to
 -12% of the height, so a narrow digit can lie almost wholly over its neighbour), and over the
 numbers in which no two digits' inks share a column (as a number written with spaces).
+--canvas WxH writes on a canvas of that size instead (the app's phone strip is
+320x128: the same pens on smaller digits).
 --photo reads each number (from the image alone) as a photo of paper that
 takes in what lies beyond it: dark ink on light paper, and a dark band (the
 desk) 5-15% of the width or height wide on one side, or a dark corner, set
@@ -76,10 +78,12 @@ def apart(spans: list[tuple[float, float]], pen: float) -> bool:
     return all(b0 - a1 > pen for (_, a1), (b0, _) in zip(spans, spans[1:]))
 
 
-def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray], int, list[tuple[float, float]]]:
-    """One canvas (white on black, HEIGHT x WIDTH) of the pen digits side by side, its strokes in
+def compose(digits, rng: np.random.Generator, size: tuple[int, int] = (WIDTH, HEIGHT)
+            ) -> tuple[np.ndarray, list[np.ndarray], int, list[tuple[float, float]]]:
+    """One canvas (white on black, `size` = (width, height), 840x280 unless asked) of the pen digits side by side, its strokes in
     the order written (canvas pixels), the pen width, and each digit's column span (of its centre line)."""
-    height = rng.uniform(0.45, 0.8) * HEIGHT
+    canvas_w, canvas_h = size
+    height = rng.uniform(0.45, 0.8) * canvas_h
     slant = math.tan(math.radians(rng.uniform(-12, 12)))
     stroke = int(rng.integers(3, 25))
     shapes = []
@@ -91,9 +95,9 @@ def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarr
     widths = [max(np.concatenate(s)[:, 0].max(), 0.15) for s in shapes]
     gaps = rng.uniform(-0.12, 0.35, len(digits) - 1)
     total = sum(widths) + gaps.sum() + abs(slant)
-    height = min(height, (WIDTH - 2 * stroke - 10) / total, HEIGHT - 2 * stroke - 10)
-    x = rng.uniform(stroke, WIDTH - total * height - stroke)
-    top = rng.uniform(stroke, HEIGHT - height - stroke)
+    height = min(height, (canvas_w - 2 * stroke - 10) / total, canvas_h - 2 * stroke - 10)
+    x = rng.uniform(stroke, canvas_w - total * height - stroke)
+    top = rng.uniform(stroke, canvas_h - height - stroke)
     placed, spans = [], []
     for shape, w, gap in zip(shapes, widths, list(gaps) + [0.0]):
         mine = []
@@ -106,7 +110,18 @@ def compose(digits, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarr
         columns = np.concatenate(mine)[:, 0]
         spans.append((float(columns.min()), float(columns.max())))
         x += (w + gap) * height
-    return draw_strokes(placed, stroke, shape=(HEIGHT, WIDTH)), placed, stroke, spans
+    return draw_strokes(placed, stroke, shape=(canvas_h, canvas_w)), placed, stroke, spans
+
+
+def canvas_size(text: str) -> tuple[int, int]:
+    """"840x280" as (840, 280); a canvas at least 100x60."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 320x128") from None
+    if w < 100 or h < 60:
+        raise argparse.ArgumentTypeError(f"{text!r} is too small for a number: at least 100x60")
+    return w, h
 
 
 def photo_of_paper(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -159,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", metavar="DIR")
     parser.add_argument("--input", choices=["strokes", "image", "both"], default="both",
                         help="read from the strokes (as the canvas gives them), the image alone, or both")
+    parser.add_argument("--canvas", default=f"{WIDTH}x{HEIGHT}", type=canvas_size, metavar="WxH",
+                        help="the canvas's size in pixels (default: %(default)s; the app's phone strip: 320x128)")
     parser.add_argument("--photo", action="store_true", help="read each number, from the image alone, as a photo of "
                         "paper with the desk beside it")
     parser.add_argument("--memory", type=int, default=0, metavar="K",
@@ -216,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
             digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
             truth = "".join(map(str, labels))
-            canvas, strokes, width, spans = compose(digits, rng)
+            canvas, strokes, width, spans = compose(digits, rng, args.canvas)
             if args.save:
                 folder = pathlib.Path(args.save) / truth
                 folder.mkdir(parents=True, exist_ok=True)

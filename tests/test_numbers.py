@@ -1,5 +1,6 @@
 """Reading whole numbers: segmentation on synthetic numbers, and the CLI contracts on tiny folders."""
 
+import argparse
 import json
 
 import cv2
@@ -12,6 +13,7 @@ from model.predict import load_predictor
 from preprocessing import EmptyDrawingError
 from preprocessing.canvas_strokes import strokes_from_json, strokes_to_json
 from preprocessing.segment import segment, segment_strokes
+from sources.pen import PenDigit
 
 
 def number(digits: str, gap: int = 30, stroke: int = 14) -> np.ndarray:
@@ -339,6 +341,14 @@ def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
     assert module.crowding([(0, 10), (20, 30)]) == 0.0 and module.crowding([(0, 10)]) == 0.0
     assert module.crowding([(0, 10), (8, 40)]) == pytest.approx(0.2)  # touching: a fifth of the narrower
     assert module.crowding([(0, 40), (30, 34), (50, 60)]) == 1.0  # a narrow 1 drawn wholly over its neighbour
+    assert module.canvas_size("320x128") == (320, 128)  # the phone strip
+    for bad in ("320", "axb", "50x20"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            module.canvas_size(bad)
+    ones = [PenDigit(f"w_{k}", "w", 1, (np.array([[0.5, 0.0], [0.5, 1.0]]),)) for k in range(8)]
+    canvas, strokes, width, spans = module.compose(ones, np.random.default_rng(0), (320, 128))
+    assert canvas.shape == (128, 320) and len(strokes) == 8 and len(spans) == 8
+    assert all(0 <= s[:, 0].min() and s[:, 0].max() < 320 and 0 <= s[:, 1].min() and s[:, 1].max() < 128 for s in strokes)
     assert module.apart([(0, 10), (20, 30)], pen=8) and module.apart([(0, 10)], pen=50)
     assert not module.apart([(0, 10), (20, 30)], pen=12)  # the centre lines are apart, the inks not
     assert not module.apart([(0, 10), (8, 40)], pen=1)
