@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 # The canvas and its pen live with the strokes they draw; they are here for this module's users too.
-from preprocessing.canvas_strokes import CANVAS, SHIFT, decimate, draw_strokes, pencil_path  # noqa: F401
+from preprocessing.canvas_strokes import CANVAS, SHIFT, draw_strokes
 
 STROKES = {"thin": (1, 3), "normal": (4, 20), "fat": (21, 30)}
 SIZES = {"small": (0.30, 0.60), "large": (0.60, 0.95)}

@@ -17,7 +17,8 @@ from sources.pen import (
     pen_set,
     split_by_writer,
 )
-from sources.canvas import decimate, draw_strokes, pencil_path, render_strokes
+from preprocessing.canvas_strokes import decimate, draw_strokes, pencil_path
+from sources.canvas import render_strokes
 
 # --- the renderer -----------------------------------------------------------------
 
