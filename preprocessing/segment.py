@@ -5,8 +5,9 @@
     # [Digit(x0, x1, y0, y1, image), ...]; each image goes through preprocess()
 
 `score(digit) -> (label, probability)` is the network's top answer for one
-candidate Digit (its ink, and its strokes when cut from them) (model.number passes the predictor's); without it the
-fewest digits the geometry allows are taken.
+candidate Digit: its ink, and its strokes when cut from them (model.number
+passes the predictor's); without it the fewest digits the geometry allows are
+taken.
 
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
 levels), less what a photo takes in beyond the paper (a desk, the paper's
