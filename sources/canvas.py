@@ -113,8 +113,15 @@ def place_strokes(strokes, rng: np.random.Generator, stroke: str, size: str) -> 
     return [placed[a:b] for a, b in zip(bounds[:-1], bounds[1:])], width_px
 
 
-def render_strokes(strokes, rng: np.random.Generator, stroke: str, size: str, polarity: str) -> np.ndarray:
+def render_with_strokes(strokes, rng: np.random.Generator, stroke: str, size: str,
+                        polarity: str) -> tuple[np.ndarray, list[np.ndarray], int]:
     """One canvas image of a pen digit (strokes of (x, y) points, any scale) under the given conditions
-    (placed as place_strokes() places it, drawn by the canvas's pen, in the polarity)."""
+    (placed as place_strokes() places it, drawn by the canvas's pen, in the polarity), with the placed
+    strokes and the pen's width: the image and what the canvas's json_data holds."""
     placed, width_px = place_strokes(strokes, rng, stroke, size)
-    return finish(draw_strokes(placed, width_px), rng, polarity)
+    return finish(draw_strokes(placed, width_px), rng, polarity), placed, width_px
+
+
+def render_strokes(strokes, rng: np.random.Generator, stroke: str, size: str, polarity: str) -> np.ndarray:
+    """The canvas image of render_with_strokes() alone."""
+    return render_with_strokes(strokes, rng, stroke, size, polarity)[0]

@@ -144,7 +144,7 @@ def _pen_worker(args: tuple) -> np.ndarray:
     """Worker: each (strokes, label) drawn canvas-style (styled first if asked) and preprocessed; uint8 (n, 28, 28)."""
     from preprocessing import preprocess
 
-    from .canvas import conditions, draw_strokes, finish, place_strokes
+    from .canvas import conditions, render_with_strokes
     from .styles import style_variant
 
     items, seed, styled, with_strokes = args
@@ -153,8 +153,7 @@ def _pen_worker(args: tuple) -> np.ndarray:
     for (strokes, label), (stroke, size, polarity) in zip(items, conditions(len(items), rng)):
         if styled:
             strokes = style_variant(strokes, label, rng)
-        placed, width = place_strokes(strokes, rng, stroke, size)
-        canvas = finish(draw_strokes(placed, width), rng, polarity)  # render_strokes(), keeping the strokes
+        canvas, placed, width = render_with_strokes(strokes, rng, stroke, size, polarity)
         out.append((preprocess(canvas, strokes=placed, pen_width=width) if with_strokes else preprocess(canvas)).image)
     return np.stack(out)
 
@@ -185,16 +184,14 @@ def benchmark_drawings(digits: list[PenDigit], seed: int = 0):
 
     The real-pen benchmark's drawings (benchmarks/real_pen.py); fixed by the seed.
     """
-    from .canvas import POLARITIES, SIZES, STROKES, draw_strokes, finish, place_strokes
+    from .canvas import POLARITIES, SIZES, STROKES, render_with_strokes
 
     rng = np.random.default_rng(seed)
     polarity = itertools.cycle(POLARITIES)
     for digit in digits:
         for stroke, size in itertools.product(STROKES, SIZES):
             p = next(polarity)
-            placed, width = place_strokes(digit.strokes, rng, stroke, size)
-            canvas = finish(draw_strokes(placed, width), rng, p)
-            yield digit, stroke, size, p, canvas, placed, width
+            yield digit, stroke, size, p, *render_with_strokes(digit.strokes, rng, stroke, size, p)
 
 
 def benchmark_set(digits: list[PenDigit], seed: int = 0) -> Digits:
