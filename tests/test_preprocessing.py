@@ -363,10 +363,10 @@ def _loop(cx=140.0, cy=140.0, rx=11.0, ry=20.0, n=60) -> np.ndarray:
 
 
 def _holes(img: np.ndarray) -> int:
-    """Background pieces (4-connected) that do not reach the border: the loops left open."""
-    n, labels = cv2.connectedComponents((img < 128).astype(np.uint8), connectivity=4)
-    border = set(labels[0]) | set(labels[-1]) | set(labels[:, 0]) | set(labels[:, -1])
-    return len(set(range(1, n)) - border)
+    """The loops left open in the ink."""
+    from sources.redrawn import open_loops
+
+    return open_loops(img >= 128)
 
 
 def test_a_fat_pen_on_a_small_loop_is_redrawn_with_the_loop_open():
@@ -427,11 +427,10 @@ def test_nothing_is_redrawn_where_nothing_is_gained_or_the_strokes_are_unusable(
 
 def test_a_canvas_drawing_is_read_with_the_strokes_its_json_holds():
     from preprocessing import preprocess_canvas
-    from preprocessing.canvas_strokes import draw_strokes
+    from preprocessing.canvas_strokes import draw_strokes, strokes_to_json
 
     loop = _loop()
-    path = [["M", *loop[0]]] + [["Q", *a, *(a + b) / 2] for a, b in zip(loop, loop[1:])] + [["L", *loop[-1]]]
-    data = {"objects": [{"type": "path", "strokeWidth": 24, "path": [[c[0], *map(float, c[1:])] for c in path]}]}
+    data = strokes_to_json([loop], 24)
     rgba = to_canvas_rgba(draw_strokes([loop], 24))
     redrawn = preprocess_canvas(rgba, data)
     assert "Redrawn thinner" in [s.name for s in redrawn.steps] and _holes(redrawn.image) == 1

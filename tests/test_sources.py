@@ -145,21 +145,25 @@ def test_a_persons_saved_drawings_give_digits(tmp_path):
     check(empty, 0)
 
 
+def small_zero_under_a_fat_pen() -> tuple[dict, np.ndarray]:
+    """The canvas's json_data (as JSON gives it back) and image of a small 0 drawn with a 24 px pen."""
+    from preprocessing.canvas_strokes import draw_strokes, strokes_to_json
+
+    t = np.linspace(0, 2 * np.pi, 60)
+    loop = np.stack([140 + 11 * np.cos(t), 140 + 20 * np.sin(t)], 1)
+    return json.loads(json.dumps(strokes_to_json([loop], 24))), draw_strokes([loop], 24)
+
+
 def test_a_saved_drawing_is_read_again_with_its_strokes(tmp_path):
     from preprocessing import preprocess, preprocess_canvas
-    from preprocessing.canvas_strokes import draw_strokes
     from store import DrawingStore
     from store.db import NewDrawing
 
-    t = np.linspace(0, 2 * np.pi, 60)
-    loop = np.stack([140 + 11 * np.cos(t), 140 + 20 * np.sin(t)], 1)  # a small 0 under a fat pen
-    json_data = {"objects": [{"type": "path", "strokeWidth": 24,
-                              "path": [["M", *loop[0]]] + [["Q", *a, *(a + b) / 2] for a, b in zip(loop, loop[1:])]}]}
-    image = draw_strokes([loop], 24)
+    json_data, image = small_zero_under_a_fat_pen()
     png = cv2.imencode(".png", image)[1].tobytes()
     db = tmp_path / "drawings.db"
     DrawingStore(db).save("p", NewDrawing(label=0, input_png=png, image28_png=png,
-                                          strokes=json.loads(json.dumps(json_data))))
+                                          strokes=json_data))
     digits, _ = from_store(db, "p")
     np.testing.assert_array_equal(digits.images[0], preprocess_canvas(image, json_data).image)
     assert not np.array_equal(digits.images[0], preprocess(image).image)  # the image alone is a blob
@@ -171,17 +175,11 @@ def test_an_exported_folder_is_read_with_the_strokes_in_its_manifest(tmp_path):
     from model.evaluate import evaluate_images
     from model.predict import load_predictor
     from preprocessing import preprocess, preprocess_canvas
-    from preprocessing.canvas_strokes import draw_strokes
     from store import DrawingStore
     from store.archive import export_zip
     from store.db import NewDrawing
 
-    t = np.linspace(0, 2 * np.pi, 60)
-    loop = np.stack([140 + 11 * np.cos(t), 140 + 20 * np.sin(t)], 1)  # a small 0 under a fat pen
-    json_data = {"objects": [{"type": "path", "strokeWidth": 24,
-                              "path": [["M", *loop[0]]] + [["Q", *a, *(a + b) / 2] for a, b in zip(loop, loop[1:])]}]}
-    json_data = json.loads(json.dumps(json_data))
-    image = draw_strokes([loop], 24)
+    json_data, image = small_zero_under_a_fat_pen()
     png = cv2.imencode(".png", image)[1].tobytes()
     store = DrawingStore(tmp_path / "drawings.db")
     store.save("p", NewDrawing(label=0, input_png=png, image28_png=png, strokes=json_data))
