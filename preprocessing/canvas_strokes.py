@@ -99,6 +99,8 @@ def decimate(points: np.ndarray, distance: float = DECIMATE_PX) -> np.ndarray:
     """Points closer than `distance` to the last kept one dropped; the first and last always kept (as fabric.js does)."""
     if len(points) <= 2:
         return points
+    if (np.sum(np.diff(points[:-1], axis=0) ** 2, axis=1) >= distance**2).all():
+        return points  # each inner point is far enough from the one before it, so from the last kept: all kept
     kept = [points[0]]
     for p in points[1:-1]:
         if np.sum((p - kept[-1]) ** 2) >= distance**2:
