@@ -81,7 +81,7 @@ def main() -> None:
         with_saliency.append(t3 - t0)
     ms = lambda xs, q: np.percentile(xs, q) * 1000  # noqa: E731
     memory = f", a memory of {args.memory} saved drawings" if args.memory else ""
-    redrawn = sum(read(*d).steps[1].name == "Redrawn thinner" for d in drawings)
+    redrawn = sum(read(*d).redrawn for d in drawings)
     print(f"{args.arch.upper()}, 1 thread, {args.repeats} drawings of 280x280 RGBA with their strokes{memory} "
           f"({redrawn} of the {len(drawings)} redrawn thinner)")
     print(f"  preprocess + predict: p50 {ms(total, 50):.2f} ms, p90 {ms(total, 90):.2f} ms, p99 {ms(total, 99):.2f} ms")

@@ -1,11 +1,13 @@
 """How often the "not sure" rule fires: on MNIST test digits (should be rare) and on scribbles (should be most).
 
-    python benchmarks/not_sure.py [--arch cnn mlp] [--n-scribbles 3000] [--seed 1000]
+    python benchmarks/not_sure.py [--arch cnn mlp] [--n-scribbles 3000] [--seed 1000] [--input canvas|image]
 
 Scribbles are letters, shapes and random strokes drawn on a canvas
 (sources/scribbles.py), under the canvas-style benchmark's conditions, with a
-seed that training never uses. For canvas-style digits, see canvas_style.py.
-Goals: at most 1% of MNIST test digits flagged, at least 80% of scribbles.
+seed that training never uses. By default each is read as the app reads the
+canvas, with its strokes (a fat pen is drawn again thinner: preprocess());
+--input image reads the images alone, as uploads. For canvas-style digits, see
+canvas_style.py. Goals: at most 1% of MNIST test digits flagged, at least 80% of scribbles.
 """
 
 import argparse
@@ -23,7 +25,7 @@ from model.evaluate import logits_of  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
 from sources.canvas import conditions  # noqa: E402
 from sources.mnist import default_data_dir, load_mnist  # noqa: E402
-from sources.scribbles import SCRIBBLE_KINDS, random_scribble  # noqa: E402
+from sources.scribbles import SCRIBBLE_KINDS, scribble_with_strokes  # noqa: E402
 
 
 def main() -> None:
@@ -33,6 +35,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--data-dir", default=default_data_dir())
     parser.add_argument("--weights-dir", help="default: the shipped weights/")
+    parser.add_argument("--input", choices=["canvas", "image"], default="canvas",
+                        help="read each scribble with its strokes, as the app's canvas (default), or from the image alone")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -41,7 +45,8 @@ def main() -> None:
     scribbles = []
     for i, condition in enumerate(conditions(args.n_scribbles, rng)):
         kind = SCRIBBLE_KINDS[i % len(SCRIBBLE_KINDS)]
-        scribbles.append((kind, preprocess(random_scribble(rng, *condition, kind=kind)).tensor))
+        image, strokes, pen = scribble_with_strokes(rng, *condition, kind=kind)
+        scribbles.append((kind, preprocess(image, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(image)))
     results = {}
     for arch in args.arch:
         predictor = load_predictor(arch, args.weights_dir)
@@ -49,10 +54,10 @@ def main() -> None:
         top = torch.softmax(logits / predictor.temperature, 1).max(1).values
         mnist_rate = float((top < predictor.unsure_below).float().mean())
         by_kind = {kind: [] for kind in SCRIBBLE_KINDS}
-        for kind, tensor in scribbles:
-            by_kind[kind].append(predictor.is_unsure(predictor.predict(tensor)))
+        for kind, result in scribbles:
+            by_kind[kind].append(predictor.is_unsure(predictor.predict(result.tensor)))
         scribble_rate = float(np.mean([f for flags in by_kind.values() for f in flags]))
-        results[arch] = {"threshold": predictor.unsure_below, "mnist_test_flagged": mnist_rate,
+        results[arch] = {"threshold": predictor.unsure_below, "input": args.input, "mnist_test_flagged": mnist_rate,
                          "scribbles_flagged": scribble_rate,
                          "by_kind": {k: float(np.mean(v)) for k, v in by_kind.items()}}
         print(f"{arch.upper()} (not sure below {predictor.unsure_below:.3f}): "

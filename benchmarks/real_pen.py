@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         canvases.append(canvas if args.errors_sheet or args.redraw_sheet else None)
         result = preprocess(canvas, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(canvas)
         tensors.append(result.tensor)
-        if args.redraw_sheet and result.steps[1].name == "Redrawn thinner":
+        if args.redraw_sheet and result.redrawn:
             redrawn.append((n, preprocess(canvas), result))
         if args.save:
             folder = pathlib.Path(args.save) / str(digit.label)

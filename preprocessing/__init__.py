@@ -19,6 +19,9 @@ from . import steps as S
 from .canvas_strokes import redraw_thinner, strokes_from_json
 from .steps import MNIST_MEAN, MNIST_STD, EmptyDrawingError
 
+#: The name of the step that draws a fat pen's strokes again thinner.
+REDRAWN = "Redrawn thinner"
+
 __all__ = ["preprocess", "preprocess_canvas", "naive_preprocess", "Options", "Step", "Result", "EmptyDrawingError", "MNIST_MEAN", "MNIST_STD"]
 
 
@@ -64,6 +67,11 @@ class Result:
         """The final 28x28 uint8 image, white digit on black."""
         return next(s.image for s in reversed(self.steps) if s.name in ("Centred 28×28", "Naive 28×28"))
 
+    @property
+    def redrawn(self) -> bool:
+        """True when the strokes were drawn again thinner (the step "Redrawn thinner")."""
+        return len(self.steps) > 1 and self.steps[1].name == REDRAWN
+
 
 def preprocess(image: np.ndarray, options: Options = Options(), strokes=None, pen_width: float = 0.0) -> Result:
     """Run every step on `image` and record each intermediate image.
@@ -97,7 +105,7 @@ def preprocess(image: np.ndarray, options: Options = Options(), strokes=None, pe
     redrawn = redraw_thinner(strokes, pen_width) if strokes is not None and options.redraw_strokes else None
     if redrawn is not None:
         image, thinner = redrawn
-        record("Redrawn thinner", f"Your strokes drawn again with a {thinner:.1f} px pen instead of {pen_width:.0f} px, "
+        record(REDRAWN, f"Your strokes drawn again with a {thinner:.1f} px pen instead of {pen_width:.0f} px, "
                                   "MNIST's width for their size: loops the fat pen filled stay open", image)
 
     gray = S.to_grayscale(image)

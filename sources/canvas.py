@@ -75,19 +75,34 @@ def fixed(xy: np.ndarray) -> tuple[int, int]:
     return int(round(xy[0] * (1 << SHIFT))), int(round(xy[1] * (1 << SHIFT)))
 
 
+def grid_line_pieces(grid: np.ndarray):
+    """The pieces of a one-pixel centre line given as (row, col) grid points: (i, j) for each pair of
+    8-neighbours, each pair once, and (i,) for a point with no neighbour; indices into `grid`."""
+    index = {p: i for i, p in enumerate(map(tuple, grid.tolist()))}
+    for (r, c), i in index.items():
+        for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
+            j = index.get((r + dr, c + dc))
+            if j is not None:
+                yield i, j
+        if not any((r + dr, c + dc) in index for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc):
+            yield (i,)
+
+
 def draw_grid_line(grid: np.ndarray, placed: np.ndarray, width_px: int) -> np.ndarray:
     """Ink (uint8) of a one-pixel centre line, given as (row, col) grid points and their (x, y) places on the canvas."""
-    index = {p: i for i, p in enumerate(map(tuple, grid.tolist()))}
     ink = np.zeros((CANVAS, CANVAS), np.uint8)
-    for (r, c), i in index.items():
-        neighbours = [index.get((r + dr, c + dc)) for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1))]
-        for j in neighbours:
-            if j is not None:
-                cv2.line(ink, fixed(placed[i]), fixed(placed[j]), 255, width_px, cv2.LINE_AA, SHIFT)
-        lonely = not any((r + dr, c + dc) in index for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)
-        if lonely:
-            cv2.circle(ink, fixed(placed[i]), max(1, width_px // 2) << SHIFT, 255, -1, cv2.LINE_AA, SHIFT)
+    for piece in grid_line_pieces(grid):
+        if len(piece) == 2:
+            cv2.line(ink, fixed(placed[piece[0]]), fixed(placed[piece[1]]), 255, width_px, cv2.LINE_AA, SHIFT)
+        else:
+            cv2.circle(ink, fixed(placed[piece[0]]), max(1, width_px // 2) << SHIFT, 255, -1, cv2.LINE_AA, SHIFT)
     return ink
+
+
+def grid_line_strokes(grid: np.ndarray, placed: np.ndarray) -> list[np.ndarray]:
+    """draw_grid_line()'s centre line as canvas strokes ((n, 2) x, y points each): one short stroke per
+    piece, as if traced with the pen, for preprocess(strokes=...)."""
+    return [placed[list(piece)] for piece in grid_line_pieces(grid)]
 
 
 def _points(strokes) -> np.ndarray:

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 from . import Digits, cached, in_chunks
-from .canvas import CANVAS, SHIFT, conditions, draw_grid_line, finish, fixed, height_and_width, place, place_xy
+from .canvas import (CANVAS, SHIFT, conditions, draw_grid_line, finish, fixed, grid_line_strokes, height_and_width, place,
+                     place_xy)
 from .redrawn import thin
 
 #: Letters that no one would take for a digit (no O, I, l, S, Z, B, G, q, g...).
@@ -58,8 +59,11 @@ def _random_strokes(rng: np.random.Generator) -> list[np.ndarray]:
     return lines
 
 
-def random_scribble(rng: np.random.Generator, stroke: str, size: str, polarity: str, kind: str | None = None) -> np.ndarray:
-    """A canvas image of something that is not a digit: a letter, a shape or random strokes."""
+def scribble_with_strokes(rng: np.random.Generator, stroke: str, size: str, polarity: str,
+                          kind: str | None = None) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """A canvas image of something that is not a digit (a letter, a shape or random strokes), with its
+    strokes ((n, 2) x, y canvas points each; a letter's centre line as short pieces) and the pen's width:
+    the image and what the canvas's json_data would hold."""
     kind = kind or rng.choice(SCRIBBLE_KINDS)
     height, width_px = height_and_width(rng, stroke, size)
     ink = np.zeros((CANVAS, CANVAS), np.uint8)
@@ -69,18 +73,27 @@ def random_scribble(rng: np.random.Generator, stroke: str, size: str, polarity: 
         scratch = np.zeros((200, 200), np.uint8)
         cv2.putText(scratch, letter, (30, 150), font, 4, 255, 2, cv2.LINE_AA)
         line = np.argwhere(thin(scratch > 127))
-        return finish(draw_grid_line(line, place_xy(line, rng, height, width_px), width_px), rng, polarity)
+        placed = place_xy(line, rng, height, width_px)
+        image = finish(draw_grid_line(line, placed, width_px), rng, polarity)
+        return image, grid_line_strokes(line, placed), width_px
     lines = _shape(rng) if kind == "shape" else _random_strokes(rng)
     points = np.concatenate(lines)[:, ::-1]  # (row, col) for place
     lo = points.min(axis=0)
     placed_all = place(points, rng, height, width_px)
     scale = (placed_all - placed_all.min(axis=0)).max() / max((points - lo).max(), 1e-9)
     offset = placed_all.min(axis=0)
+    strokes = []
     for line in lines:
-        rc = (line[:, ::-1] - lo) * scale + offset
-        pts = np.array([fixed(p) for p in rc[:, ::-1]], np.int32)
+        xy = ((line[:, ::-1] - lo) * scale + offset)[:, ::-1]
+        pts = np.array([fixed(p) for p in xy], np.int32)
         cv2.polylines(ink, [pts], False, 255, width_px, cv2.LINE_AA, SHIFT)
-    return finish(ink, rng, polarity)
+        strokes.append(xy)
+    return finish(ink, rng, polarity), strokes, width_px
+
+
+def random_scribble(rng: np.random.Generator, stroke: str, size: str, polarity: str, kind: str | None = None) -> np.ndarray:
+    """The canvas image of scribble_with_strokes() alone."""
+    return scribble_with_strokes(rng, stroke, size, polarity, kind)[0]
 
 
 def _preprocessed_scribbles(args: tuple) -> np.ndarray:

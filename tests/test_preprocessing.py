@@ -376,12 +376,12 @@ def test_a_fat_pen_on_a_small_loop_is_redrawn_with_the_loop_open():
     fat = draw_strokes([loop], 24)  # a 0 about 40 px tall under a 24 px pen: the hole is gone
     assert _holes(fat) == 0 and _holes(preprocess(fat).image) == 0
     result = preprocess(fat, strokes=[loop], pen_width=24)
-    assert [s.name for s in result.steps][:2] == ["Input", "Redrawn thinner"]
+    assert [s.name for s in result.steps][:2] == ["Input", "Redrawn thinner"] and result.redrawn
     assert "24 px" in step(result, "Redrawn thinner").caption
     assert _holes(result.image) == 1
     # Switched off, or without the strokes, the image alone is all there is.
     off = preprocess(fat, Options(redraw_strokes=False), strokes=[loop], pen_width=24)
-    assert "Redrawn thinner" not in [s.name for s in off.steps]
+    assert "Redrawn thinner" not in [s.name for s in off.steps] and not off.redrawn
     np.testing.assert_array_equal(off.tensor, preprocess(fat).tensor)
 
 

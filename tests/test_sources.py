@@ -108,6 +108,19 @@ def test_scribbles_are_labelled_not_a_digit():
     assert (scribbles.labels == -1).all()
 
 
+@pytest.mark.parametrize("kind", ["letter", "shape", "strokes"])
+def test_a_scribbles_strokes_are_what_was_drawn(kind):
+    from preprocessing.canvas_strokes import draw_strokes
+    from sources.scribbles import random_scribble, scribble_with_strokes
+
+    image, strokes, pen = scribble_with_strokes(np.random.default_rng(4), "normal", "large", "white-on-black", kind)
+    np.testing.assert_array_equal(image, random_scribble(np.random.default_rng(4), "normal", "large", "white-on-black", kind))
+    # Drawn again by the canvas's pen from those strokes, the ink is where the scribble's is.
+    again = draw_strokes(strokes, pen) > 127
+    ink = image > 127
+    assert (again & ink).sum() / (again | ink).sum() > 0.8
+
+
 def test_pen_digits_drawn_for_training_and_for_the_benchmark_are_digits():
     one = PenDigit("a-1", "a", 1, (np.array([[0.5, 0.05], [0.5, 0.95]]),))
     check(pen_set([one, one], seed=0, copies=3, processes=1), 6)
