@@ -57,6 +57,10 @@ def test_a_single_point_is_a_round_dot_of_the_pen_width():
 def test_decimate_drops_points_closer_than_the_threshold_but_keeps_the_ends():
     points = np.array([[0, 0], [0.1, 0], [0.2, 0], [1, 0], [1.1, 0]], float)
     assert decimate(points, 0.4).tolist() == [[0, 0], [1, 0], [1.1, 0]]
+    # Measured from the last point kept, not the one before: 0.3 is dropped, so 0.6 is 0.6 from 0 and kept.
+    assert decimate(np.array([[0, 0], [0.3, 0], [0.6, 0], [0.9, 0]], float), 0.4).tolist() == [[0, 0], [0.6, 0], [0.9, 0]]
+    spaced = np.array([[0, 0], [1, 0], [2, 0], [2.1, 0]], float)  # every inner point far enough: all kept
+    assert decimate(spaced, 0.4).tolist() == spaced.tolist()
 
 
 def test_rendering_is_deterministic_with_a_seed_and_varies_without():
