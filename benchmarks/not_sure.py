@@ -46,7 +46,8 @@ def main() -> None:
     for i, condition in enumerate(conditions(args.n_scribbles, rng)):
         kind = SCRIBBLE_KINDS[i % len(SCRIBBLE_KINDS)]
         image, strokes, pen = scribble_with_strokes(rng, *condition, kind=kind)
-        scribbles.append((kind, preprocess(image, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(image)))
+        read = preprocess(image, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(image)
+        scribbles.append((kind, read.tensor))
     results = {}
     for arch in args.arch:
         predictor = load_predictor(arch, args.weights_dir)
@@ -54,8 +55,8 @@ def main() -> None:
         top = torch.softmax(logits / predictor.temperature, 1).max(1).values
         mnist_rate = float((top < predictor.unsure_below).float().mean())
         by_kind = {kind: [] for kind in SCRIBBLE_KINDS}
-        for kind, result in scribbles:
-            by_kind[kind].append(predictor.is_unsure(predictor.predict(result.tensor)))
+        for kind, tensor in scribbles:
+            by_kind[kind].append(predictor.is_unsure(predictor.predict(tensor)))
         scribble_rate = float(np.mean([f for flags in by_kind.values() for f in flags]))
         results[arch] = {"threshold": predictor.unsure_below, "input": args.input, "mnist_test_flagged": mnist_rate,
                          "scribbles_flagged": scribble_rate,

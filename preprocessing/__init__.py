@@ -106,7 +106,7 @@ def preprocess(image: np.ndarray, options: Options = Options(), strokes=None, pe
     if redrawn is not None:
         image, thinner = redrawn
         record(REDRAWN, f"Your strokes drawn again with a {thinner:.1f} px pen instead of {pen_width:.0f} px, "
-                                  "MNIST's width for their size: loops the fat pen filled stay open", image)
+                        "MNIST's width for their size: loops the fat pen filled stay open", image)
 
     gray = S.to_grayscale(image)
     record("Grayscale", "Luminance; a transparent background is filled to contrast with the ink", gray)
