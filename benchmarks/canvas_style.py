@@ -1,6 +1,6 @@
 """Canvas-style benchmark: MNIST test digits re-drawn the way a canvas would deliver them.
 
-    python benchmarks/canvas_style.py [--arch cnn mlp] [--n 10000] [--seed 0] [--data-dir D] [--json]
+    python benchmarks/canvas_style.py [--arch cnn mlp] [--n 10000] [--seed 0] [--data-dir D] [--input canvas|image] [--json]
 
 Each test digit is thinned to its centre line, then re-drawn as anti-aliased
 strokes on a 280x280 image: at a random height (30-95% of the canvas) and
@@ -12,8 +12,10 @@ loop the writer's pen filled in is traced round, not through, and where the
 new pen fills a loop the digit is drawn again thinner, then bigger. Faint
 strokes are traced without gaps (sources/redrawn.py, renderer version 2;
 benchmarks/renderer_fidelity.py counts what each version loses). Every
-image goes through the app's preprocess() and the model; accuracy is
-printed overall and per condition. Fixed seed: the same images
+image goes through the app's preprocess() and the model: by default with
+its strokes (its centre line, traced as a pen would), as the app reads a canvas
+drawing (a fat pen is drawn again thinner), or with --input image from the
+image alone, as an upload. Accuracy is printed overall and per condition. Fixed seed: the same images
 every run.
 """
 
@@ -32,7 +34,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 from sources.canvas import POLARITIES, SIZES, STROKES, conditions  # noqa: E402
-from sources.redrawn import render_digit  # noqa: E402
+from sources.redrawn import render_digit_with_strokes  # noqa: E402
 
 
 def main() -> None:
@@ -47,6 +49,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=default_data_dir())
     parser.add_argument("--save", metavar="DIR", help="also write the rendered images as DIR/<digit>/<i>.png")
+    parser.add_argument("--input", choices=["canvas", "image"], default="canvas",
+                        help="read each drawing with its strokes, as the app's canvas (default), or from the image alone")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
     args = parser.parse_args()
 
@@ -57,12 +61,12 @@ def main() -> None:
     correct = {arch: defaultdict(list) for arch in args.arch}
     unsure = {arch: [] for arch in args.arch}
     for i, (stroke, size, polarity) in enumerate(chosen):
-        canvas = render_digit(images[i], rng, stroke, size, polarity)
+        canvas, strokes, pen = render_digit_with_strokes(images[i], rng, stroke, size, polarity)
         if args.save:
             folder = pathlib.Path(args.save) / str(labels[i])
             folder.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(folder / f"{i}.png"), canvas if canvas.ndim == 2 else cv2.cvtColor(canvas, cv2.COLOR_RGBA2BGRA))
-        tensor = preprocess(canvas).tensor
+        tensor = (preprocess(canvas, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(canvas)).tensor
         for arch, predictor in predictors.items():
             ranked = predictor.predict(tensor)
             unsure[arch].append(predictor.is_unsure(ranked))
@@ -75,7 +79,7 @@ def main() -> None:
         results[arch]["worst_gap"] = min(results[arch][k]["accuracy"] for k in [*STROKES, *SIZES, *POLARITIES]) - results[arch]["overall"]["accuracy"]
         results[arch]["flagged_unsure"] = float(np.mean(unsure[arch]))
         overall = results[arch]["overall"]["accuracy"]
-        print(f"{arch.upper()}: {overall:.2%} of {len(chosen)} canvas-style digits; "
+        print(f"{arch.upper()}: {overall:.2%} of {len(chosen)} canvas-style digits ({'with their strokes' if args.input == 'canvas' else 'images alone'}); "
               f"{results[arch]['flagged_unsure']:.2%} flagged 'not sure'")
         for key in [*STROKES, *SIZES, *POLARITIES]:
             r = results[arch][key]

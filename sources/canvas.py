@@ -99,10 +99,44 @@ def draw_grid_line(grid: np.ndarray, placed: np.ndarray, width_px: int) -> np.nd
     return ink
 
 
+def grid_line_paths(grid: np.ndarray) -> list[list[int]]:
+    """A one-pixel centre line (row, col grid points) walked as a pen would trace it: paths of indices
+    into `grid`, each step to an 8-neighbour along a piece not yet walked, starting from the line's
+    ends (points with one neighbour), then from wherever pieces are left (loops); a lone point is a
+    path of its own. Every piece of grid_line_pieces() is walked exactly once."""
+    neighbours: dict[int, list[int]] = {}
+    for piece in grid_line_pieces(grid):
+        i = piece[0]
+        neighbours.setdefault(i, [])
+        if len(piece) == 2:
+            j = piece[1]
+            neighbours[i].append(j)
+            neighbours.setdefault(j, []).append(i)
+    walked: set[tuple[int, int]] = set()
+
+    def left(i: int) -> list[int]:
+        return [j for j in neighbours[i] if (min(i, j), max(i, j)) not in walked]
+
+    paths = []
+    ends = [i for i, n in neighbours.items() if len(n) == 1]
+    for start in ends + list(neighbours):
+        if not neighbours[start]:
+            paths.append([start])  # a lone point: a tap of the pen
+            continue
+        while left(start):
+            path = [start]
+            while left(path[-1]):
+                nxt = left(path[-1])[0]
+                walked.add((min(path[-1], nxt), max(path[-1], nxt)))
+                path.append(nxt)
+            paths.append(path)
+    return paths
+
+
 def grid_line_strokes(grid: np.ndarray, placed: np.ndarray) -> list[np.ndarray]:
-    """draw_grid_line()'s centre line as canvas strokes ((n, 2) x, y points each): one short stroke per
-    piece, as if traced with the pen, for preprocess(strokes=...)."""
-    return [placed[list(piece)] for piece in grid_line_pieces(grid)]
+    """draw_grid_line()'s centre line as canvas strokes ((n, 2) x, y points each) through the grid
+    points' `placed` places, as if traced with the pen (grid_line_paths()), for preprocess(strokes=...)."""
+    return [placed[path] for path in grid_line_paths(grid)]
 
 
 def _points(strokes) -> np.ndarray:

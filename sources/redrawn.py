@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from . import Digits, cached, in_chunks
-from .canvas import CANVAS, STROKES, conditions, draw_grid_line, finish, height_and_width, place_xy
+from .canvas import CANVAS, STROKES, conditions, draw_grid_line, finish, grid_line_strokes, height_and_width, place_xy
 
 
 
@@ -127,7 +127,15 @@ def _rescaled(placed: np.ndarray, factor: float, width_px: int) -> np.ndarray:
 
 
 def render_digit(digit: np.ndarray, rng: np.random.Generator, stroke: str, size: str, polarity: str) -> np.ndarray:
-    """One canvas image of `digit` (28x28 uint8, white on black) under the given conditions.
+    """The canvas image of render_digit_with_strokes() alone."""
+    return render_digit_with_strokes(digit, rng, stroke, size, polarity)[0]
+
+
+def render_digit_with_strokes(digit: np.ndarray, rng: np.random.Generator, stroke: str, size: str,
+                              polarity: str) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """One canvas image of `digit` (28x28 uint8, white on black) under the given conditions, with its
+    strokes (its centre line traced as a pen would, sources.canvas.grid_line_strokes()) and the pen's width:
+    the image and what the canvas's json_data would hold had a person traced it.
 
     A person whose pen fills in a loop sees it and draws again: so while the
     ink shows fewer open loops than the centre line has, the pen is made
@@ -153,7 +161,7 @@ def render_digit(digit: np.ndarray, rng: np.random.Generator, stroke: str, size:
                 break  # as big and thin as this condition allows
             placed = _rescaled(placed, factor, width_px)
         ink = draw_grid_line(line, placed, width_px)
-    return finish(ink, rng, polarity)
+    return finish(ink, rng, polarity), grid_line_strokes(line, placed), width_px
 
 
 def _preprocessed_digits(args: tuple) -> np.ndarray:

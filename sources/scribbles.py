@@ -62,7 +62,7 @@ def _random_strokes(rng: np.random.Generator) -> list[np.ndarray]:
 def scribble_with_strokes(rng: np.random.Generator, stroke: str, size: str, polarity: str,
                           kind: str | None = None) -> tuple[np.ndarray, list[np.ndarray], int]:
     """A canvas image of something that is not a digit (a letter, a shape or random strokes), with its
-    strokes ((n, 2) x, y canvas points each; a letter's centre line as short pieces) and the pen's width:
+    strokes ((n, 2) x, y canvas points each; a letter's centre line traced as a pen would) and the pen's width:
     the image and what the canvas's json_data would hold."""
     kind = kind or rng.choice(SCRIBBLE_KINDS)
     height, width_px = height_and_width(rng, stroke, size)

@@ -121,6 +121,38 @@ def test_a_scribbles_strokes_are_what_was_drawn(kind):
     assert (again & ink).sum() / (again | ink).sum() > 0.8
 
 
+def test_a_centre_line_is_walked_as_a_pen_traces_it():
+    from sources.canvas import grid_line_paths, grid_line_pieces
+
+    ell = np.array([(0, 0), (1, 1), (2, 2), (2, 3), (2, 4)])  # down a diagonal, then along: given out of order
+    order = [3, 0, 4, 2, 1]
+    paths = grid_line_paths(ell[order])
+    assert len(paths) == 1 and [tuple(ell[order][i]) for i in paths[0]] in ([(0, 0), (1, 1), (2, 2), (2, 3), (2, 4)],
+                                                                            [(2, 4), (2, 3), (2, 2), (1, 1), (0, 0)])
+    ring = np.array([(0, 1), (1, 2), (2, 1), (1, 0)])  # four points round a hole: one closed path
+    (path,) = grid_line_paths(ring)
+    assert len(path) == 5 and path[0] == path[-1]
+    with_dot = np.vstack([ell, [(9, 9)]])
+    paths = grid_line_paths(with_dot)
+    assert [5] in paths
+    walked = sorted(tuple(sorted(p)) for path in paths for p in zip(path, path[1:]))
+    assert walked == sorted(tuple(sorted(p)) for p in grid_line_pieces(with_dot) if len(p) == 2)  # each piece once
+
+
+def test_a_redrawn_mnist_digits_strokes_are_its_centre_line():
+    from preprocessing.canvas_strokes import draw_strokes
+    from sources.redrawn import render_digit, render_digit_with_strokes
+
+    image, strokes, pen = render_digit_with_strokes(seven(), np.random.default_rng(2), "normal", "large", "black-on-white")
+    np.testing.assert_array_equal(image, render_digit(seven(), np.random.default_rng(2), "normal", "large", "black-on-white"))
+    assert max(len(s) for s in strokes) > 20  # traced along the centre line, not cut into pieces
+    # Drawn again by the canvas's pen, each ink lies within 2 px of the other's (cv2's lines run a pixel wider).
+    again, ink = draw_strokes(strokes, pen) > 127, image < 128  # dark ink on light
+    near = lambda mask: cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # noqa: E731
+    assert not (ink & ~near(again)).any() and not (again & ~near(ink)).any()
+    assert again.sum() > 0.6 * ink.sum()
+
+
 def test_pen_digits_drawn_for_training_and_for_the_benchmark_are_digits():
     one = PenDigit("a-1", "a", 1, (np.array([[0.5, 0.05], [0.5, 0.95]]),))
     check(pen_set([one, one], seed=0, copies=3, processes=1), 6)
