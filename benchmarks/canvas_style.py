@@ -66,7 +66,7 @@ def main() -> None:
             folder = pathlib.Path(args.save) / str(labels[i])
             folder.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(folder / f"{i}.png"), canvas if canvas.ndim == 2 else cv2.cvtColor(canvas, cv2.COLOR_RGBA2BGRA))
-        tensor = (preprocess(canvas, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(canvas)).tensor
+        tensor = preprocess(canvas, strokes=strokes if args.input == "canvas" else None, pen_width=pen).tensor
         for arch, predictor in predictors.items():
             ranked = predictor.predict(tensor)
             unsure[arch].append(predictor.is_unsure(ranked))

@@ -46,8 +46,7 @@ def main() -> None:
     for i, condition in enumerate(conditions(args.n_scribbles, rng)):
         kind = SCRIBBLE_KINDS[i % len(SCRIBBLE_KINDS)]
         image, strokes, pen = scribble_with_strokes(rng, *condition, kind=kind)
-        read = preprocess(image, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(image)
-        scribbles.append((kind, read.tensor))
+        scribbles.append((kind, preprocess(image, strokes=strokes if args.input == "canvas" else None, pen_width=pen).tensor))
     results = {}
     for arch in args.arch:
         predictor = load_predictor(arch, args.weights_dir)

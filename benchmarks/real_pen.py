@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity,
                      "recording": digit.recording})
         canvases.append(canvas if args.errors_sheet or args.redraw_sheet else None)
-        result = preprocess(canvas, strokes=strokes, pen_width=pen) if args.input == "canvas" else preprocess(canvas)
+        result = preprocess(canvas, strokes=strokes if args.input == "canvas" else None, pen_width=pen)
         tensors.append(result.tensor)
         if args.redraw_sheet and result.redrawn:
             redrawn.append((n, preprocess(canvas), result))
