@@ -20,7 +20,8 @@ as touching digits and cut at columns near where boundaries are likely,
 keeping the cut whose pieces the network is surest of (the geometric mean
 of `score`), at most SCORE_BUDGET questions to it per number. Each digit's
 image holds only its own pieces' ink, so a neighbour reaching over it does
-not leak in.
+not leak in. Each group is cut within its own box, so the Digits `score` is
+asked about then are placed in that box.
 
 From the canvas's strokes: people write a number digit after digit, so a
 digit is a run of consecutive strokes, and digits that overlap or touch are
@@ -248,10 +249,11 @@ def _join_flat_groups(groups: list[list[int]], stats: np.ndarray, height: int) -
     return [g for g in joined if g]
 
 
-def _crop(img: np.ndarray, region: np.ndarray) -> Digit | None:
-    """The Digit of the ink of `img` inside the boolean `region`, or None if there is none."""
+def _crop(img: np.ndarray, region: np.ndarray, level: float | None = None) -> Digit | None:
+    """The Digit of the ink of `img` inside the boolean `region`, or None if there is none; ink is
+    over half of `level` (default: S.ink_threshold(img), which a caller cutting many pieces passes once)."""
     ink = np.where(region, img, 0).astype(np.uint8)
-    ys, xs = np.nonzero(ink > S.ink_threshold(img) / 2)
+    ys, xs = np.nonzero(ink > (S.ink_threshold(img) if level is None else level) / 2)
     if not len(xs):
         return None
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
@@ -265,7 +267,7 @@ def _log_belief(digit: Digit, label: int, p: float, height: float) -> float:
     return float(np.log(max(p, 1e-12))) + ASPECT_LOG * (max(0.0, lo - aspect) + max(0.0, aspect - hi))
 
 
-def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list[int], depth: int = 0) -> list[Digit]:
+def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list[int], level: float, depth: int = 0) -> list[Digit]:
     """`region` as one digit, or cut into the pieces `score` likes best (geometric mean of its belief).
 
     Every candidate cut is scored on its two pieces whole; only the BEAM best
@@ -273,7 +275,7 @@ def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list
     grows with the width, not exponentially. `budget` holds how many more
     times `score` may be asked.
     """
-    whole = _crop(img, region)
+    whole = _crop(img, region, level)
     if whole is None:
         return []
     width = whole.x1 - whole.x0
@@ -302,11 +304,12 @@ def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list
         left, right = region.copy(), region.copy()
         left[:, whole.x0 + cut :] = False
         right[:, : whole.x0 + cut] = False
-        pieces = [_crop(img, left), _crop(img, right)]
+        pieces = [_crop(img, left, level), _crop(img, right, level)]
         if None not in pieces:
             cuts.append(((belief(pieces[0]) * belief(pieces[1])) ** 0.5, cut, left, right))
     for confidence, cut, left, right in sorted(cuts, key=lambda c: -c[0])[:BEAM]:
-        parts = _split(img, left, height, score, budget, depth + 1) + _split(img, right, height, score, budget, depth + 1)
+        parts = (_split(img, left, height, score, budget, level, depth + 1)
+                 + _split(img, right, height, score, budget, level, depth + 1))
         if len(parts) > 2:  # a piece was cut again: weigh all of them
             confidence = float(np.prod([belief(p) for p in parts])) ** (1 / len(parts))
         if confidence > best_score:
@@ -353,9 +356,12 @@ def _span(spans: list[tuple[int, int]]) -> tuple[int, int]:
     return min(a for a, _ in spans), max(b for _, b in spans)
 
 
-def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: float = 0.0, strokes=None) -> list[Digit]:
+def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: float = 0.0, strokes=None,
+                       level: float | None = None) -> list[Digit]:
     """The digits made of runs of consecutive strokes (boolean masks of their ink, in drawing order,
-    drawn by a pen `pen` pixels wide; `strokes`, their points, go with the digits they make)."""
+    drawn by a pen `pen` pixels wide; `strokes`, their points, go with the digits they make).
+    Ink is what is over half of `level` (default: S.ink_threshold(img))."""
+    level = S.ink_threshold(img) if level is None else level
     areas = [int(m.sum()) for m in masks]
     strokes = [()] * len(masks) if strokes is None else strokes
     keep = [a >= SPECK * max(areas) for a in areas]
@@ -386,7 +392,7 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     def reading(i: int, j: int) -> tuple[int, float, Digit]:
         """What `score` reads strokes i..j-1 as: (digit, probability, their Digit) (cached)."""
         if (i, j) not in readings:
-            digit = replace(_crop(img, np.logical_or.reduce(masks[i:j])),
+            digit = replace(_crop(img, np.logical_or.reduce(masks[i:j]), level),
                             strokes=tuple(s for s in strokes[i:j] if len(s)), pen=pen)
             readings[i, j] = (*score(digit), digit)
         return readings[i, j]
@@ -466,7 +472,7 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
             home.extend(run_)
         else:
             groups.append(list(run_))
-    digits = sorted((replace(_crop(img, np.logical_or.reduce([masks[u] for u in g])),
+    digits = sorted((replace(_crop(img, np.logical_or.reduce([masks[u] for u in g]), level),
                              strokes=tuple(strokes[u] for u in sorted(g) if len(strokes[u])), pen=pen)
                      for g in groups), key=lambda d: d.x0 + d.x1)
     if len(digits) > MAX_DIGITS:
@@ -491,11 +497,15 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
         raise S.EmptyDrawingError("The image is blank: write a number.")
     height = max(stats[j, cv2.CC_STAT_HEIGHT] for g in groups for j in g)
     groups = _join_flat_groups(groups, stats, height)
-    digits, budget = [], [SCORE_BUDGET]
+    digits, budget, level = [], [SCORE_BUDGET], S.ink_threshold(img)
     for g in groups:
         region = np.isin(labels, g)
         region = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep anti-aliased edges
-        digits += _split(img, region, height, score, budget)
+        # Each group is cut within its own box: cropping a piece is then as cheap as the group is small.
+        x, y, w, h = cv2.boundingRect(region.view(np.uint8))
+        box, region = np.where(region, img, 0)[y : y + h, x : x + w].astype(np.uint8), region[y : y + h, x : x + w]
+        cut = _split(box, region, height, score, budget, level)
+        digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
     return digits

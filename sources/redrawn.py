@@ -16,44 +16,10 @@ import os
 import cv2
 import numpy as np
 
+from preprocessing.centre_line import thin
+
 from . import Digits, cached, in_chunks
 from .canvas import CANVAS, STROKES, conditions, draw_grid_line, finish, grid_line_strokes, height_and_width, place_xy
-
-
-
-def _thinning_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Zhang-Suen deletion rules for both sub-iterations, indexed by the 8-neighbour code."""
-    first, second = np.zeros(256, bool), np.zeros(256, bool)
-    for code in range(256):
-        p2, p3, p4, p5, p6, p7, p8, p9 = ((code >> i) & 1 for i in range(8))
-        ring = [p2, p3, p4, p5, p6, p7, p8, p9]
-        neighbours = sum(ring)
-        transitions = sum(ring[i] == 0 and ring[(i + 1) % 8] == 1 for i in range(8))
-        deletable = 2 <= neighbours <= 6 and transitions == 1
-        first[code] = deletable and p2 * p4 * p6 == 0 and p4 * p6 * p8 == 0
-        second[code] = deletable and p2 * p4 * p8 == 0 and p2 * p6 * p8 == 0
-    return first, second
-
-
-_TABLES = _thinning_tables()
-
-
-def thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning of a boolean mask to a one-pixel-wide, 8-connected centre line."""
-    img = mask.astype(np.uint8)
-    while True:
-        changed = False
-        for table in _TABLES:
-            p = np.pad(img, 1)
-            code = (p[:-2, 1:-1] | p[:-2, 2:] << 1 | p[1:-1, 2:] << 2 | p[2:, 2:] << 3
-                    | p[2:, 1:-1] << 4 | p[2:, :-2] << 5 | p[1:-1, :-2] << 6 | p[:-2, :-2] << 7)
-            delete = (img == 1) & table[code]
-            if delete.any():
-                img[delete] = 0
-                changed = True
-        if not changed:
-            return img.astype(bool)
-
 
 #: Bumped whenever render_digit() draws differently, so cached drawing sets are re-made.
 RENDERER_VERSION = 2

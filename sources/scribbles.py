@@ -12,10 +12,11 @@ import os
 import cv2
 import numpy as np
 
+from preprocessing.centre_line import thin
+
 from . import Digits, cached, in_chunks
 from .canvas import (CANVAS, SHIFT, conditions, draw_grid_line, finish, fixed, grid_line_strokes, height_and_width, place,
                      place_xy)
-from .redrawn import thin
 
 #: Letters that no one would take for a digit (no O, I, l, S, Z, B, G, q, g...).
 LETTERS = "AEFHKMNRTUVWXYaehkmnrtuvwxy"

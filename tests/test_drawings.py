@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from sources.canvas import CANVAS, conditions, draw_grid_line, height_and_width, place_xy
-from sources.redrawn import centre_line, open_loops, render_digit, thin
+from preprocessing.centre_line import thin
+from sources.redrawn import centre_line, open_loops, render_digit
 from sources.scribbles import SCRIBBLE_KINDS, random_scribble
 from preprocessing import preprocess
 from preprocessing.steps import estimate_stroke_width
