@@ -18,10 +18,15 @@ dropped; a flat group (a 5's flag lifted off its body) joins the digit it
 lies over. A group wider than three quarters of its height (TOUCHING_ASPECT) is tried
 as touching digits and cut at columns near where boundaries are likely,
 keeping the cut whose pieces the network is surest of (the geometric mean
-of `score`), at most SCORE_BUDGET questions to it per number. Each digit's
-image holds only its own pieces' ink, so a neighbour reaching over it does
-not leak in. Each group is cut within its own box, so the Digits `score` is
-asked about then are placed in that box.
+of `score`), at most SCORE_BUDGET questions to it per number. No straight
+cut parts digits whose columns overlap (a 1 leaning under a 7's bar), so the
+group is also cut where its centre line branches (centre_line.ink_pieces():
+where two digits touch, their centre lines meet) and the pieces, left to
+right in place of the order of writing, go through the strokes' search
+below; the network's surer cut of the two is kept (PIECES_BUDGET more
+questions). Each digit's image holds only its own pieces' ink, so a
+neighbour reaching over it does not leak in. Each group is cut within its
+own box, so the Digits `score` is asked about then are placed in that box.
 
 From the canvas's strokes: people write a number digit after digit, so a
 digit is a run of consecutive strokes, and digits that overlap or touch are
@@ -62,6 +67,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from . import centre_line
 from . import steps as S
 from .canvas_strokes import strokes_to_json
 
@@ -76,6 +82,12 @@ FORCE_SPLIT_ASPECT = 1.1
 BEAM = 3
 #: at most this many candidate digits are scored per image (about 1.5 ms each).
 SCORE_BUDGET = 600
+#: A touching group whose centre line breaks into more pieces than this is only cut straight;
+MAX_PIECES = 40
+#: and at most this many candidate digits are scored per image for those cuts, apart from SCORE_BUDGET.
+PIECES_BUDGET = 300
+#: cut along its pieces, a run of them wider than this times their height is no digit.
+PIECES_WIDEST = 1.3
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
 #: A group of pieces less tall than this share of the number's height (from the strokes: of the
@@ -357,9 +369,11 @@ def _span(spans: list[tuple[int, int]]) -> tuple[int, int]:
 
 
 def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: float = 0.0, strokes=None,
-                       level: float | None = None) -> list[Digit]:
+                       widest: float = np.inf, level: float | None = None) -> list[Digit]:
     """The digits made of runs of consecutive strokes (boolean masks of their ink, in drawing order,
-    drawn by a pen `pen` pixels wide; `strokes`, their points, go with the digits they make).
+    drawn by a pen `pen` pixels wide; `strokes`, their points, go with the digits they make). A run
+    of several strokes wider than `widest` times the strokes' height is no digit (and the network
+    is not asked).
     Ink is what is over half of `level` (default: S.ink_threshold(img))."""
     level = S.ink_threshold(img) if level is None else level
     areas = [int(m.sum()) for m in masks]
@@ -422,7 +436,8 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     def run(i: int, j: int) -> float:
         """The log belief in strokes i..j-1 as one digit; -inf if they cannot be one (cached)."""
         if (i, j) not in runs:
-            if not _joined(spans[i:j], STROKE_GAP * height if score else 0):
+            left, right = _span(spans[i:j])
+            if not _joined(spans[i:j], STROKE_GAP * height if score else 0) or (j - i > 1 and right - left > widest * height):
                 runs[i, j] = -np.inf
             elif all(dot[i:j]):
                 runs[i, j] = 0.0
@@ -480,6 +495,38 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     return digits
 
 
+class _OutOfBudget(Exception):
+    pass
+
+
+def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], level: float) -> list[Digit]:
+    """`straight` (a group's ink `box` cut by _split()), or the group cut along the pieces of its centre
+    line (centre_line.ink_pieces(), left to right standing in for the order of writing) by the
+    strokes' search, whichever the network is surer of (geometric mean), within the `budget` left."""
+    def counted(digit: Digit) -> tuple[int, float]:
+        if budget[0] <= 0:
+            raise _OutOfBudget
+        budget[0] -= 1
+        return score(digit)
+
+    def surety(digits: list[Digit]) -> float:
+        return float(np.mean([np.log(max(counted(d)[1], 1e-12)) for d in digits]))
+
+    masks = centre_line.ink_pieces(box > level / 2)
+    if not 1 < len(masks) <= MAX_PIECES:
+        return straight
+    try:
+        cut = _digits_of_strokes(box, masks, counted, widest=PIECES_WIDEST, level=level)
+        # Two digits sharing most of their columns are one digit's pieces (a 1's flag and its stem
+        # each read as a 1), as pieces of ink are grouped (MERGE_OVERLAP): not a cut to take.
+        if any(min(a.x1, b.x1) - max(a.x0, b.x0) > MERGE_OVERLAP * min(a.x1 - a.x0, b.x1 - b.x0)
+               for a, b in zip(cut, cut[1:])):
+            return straight
+        return cut if surety(cut) > surety(straight) else straight
+    except _OutOfBudget:
+        return straight
+
+
 def segment(image: np.ndarray, score=None) -> list[Digit]:
     """The digits of a written number, left to right (see the module docstring).
 
@@ -497,7 +544,7 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
         raise S.EmptyDrawingError("The image is blank: write a number.")
     height = max(stats[j, cv2.CC_STAT_HEIGHT] for g in groups for j in g)
     groups = _join_flat_groups(groups, stats, height)
-    digits, budget, level = [], [SCORE_BUDGET], S.ink_threshold(img)
+    digits, budget, pieces_budget, level = [], [SCORE_BUDGET], [PIECES_BUDGET], S.ink_threshold(img)
     for g in groups:
         region = np.isin(labels, g)
         region = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep anti-aliased edges
@@ -505,6 +552,9 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
         x, y, w, h = cv2.boundingRect(region.view(np.uint8))
         box, region = np.where(region, img, 0)[y : y + h, x : x + w].astype(np.uint8), region[y : y + h, x : x + w]
         cut = _split(box, region, height, score, budget, level)
+        whole = cut[0] if len(cut) == 1 else _crop(box, region, level)
+        if score is not None and whole is not None and whole.x1 - whole.x0 > TOUCHING_ASPECT * max(height, whole.y1 - whole.y0):
+            cut = _surest(box, cut, score, pieces_budget, level)
         digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")

@@ -12,6 +12,7 @@ from model.number import read_number
 from model.predict import load_predictor
 from preprocessing import EmptyDrawingError
 from preprocessing.canvas_strokes import strokes_from_json, strokes_to_json
+from preprocessing.centre_line import ink_pieces
 from preprocessing.segment import segment, segment_strokes
 from sources.pen import PenDigit
 
@@ -126,6 +127,49 @@ def test_touching_digits_are_cut_where_the_network_is_surest(cnn):
     img = number("00", gap=-14)  # the two rings touch
     assert cv2.connectedComponents((img > 0).astype(np.uint8))[0] - 1 == 1
     assert read_number(img, cnn).number == "00"
+
+
+def test_ink_is_split_where_its_centre_line_branches_and_thinning_spurs_are_pruned():
+    plus = np.zeros((200, 200), bool)
+    plus[95:106, 20:180] = plus[20:180, 95:106] = True
+    pieces = ink_pieces(plus)
+    assert len(pieces) == 4  # four arms from the crossing
+    assert (np.sum(pieces, axis=0) == plus).all()  # every ink pixel in exactly one piece
+    middles = [np.flatnonzero(p.any(0)).mean() for p in pieces]
+    assert middles == sorted(middles)  # left to right
+    bar = np.zeros((100, 300), bool)
+    bar[35:65, 20:280] = True  # a fat stroke: thinning forks at its square ends
+    assert len(ink_pieces(bar)) == 1
+    assert ink_pieces(np.zeros((10, 10), bool)) == []
+
+
+def sized_like(truths: dict[int, np.ndarray]):
+    """A stand-in network that reads a candidate digit as the one of `truths` (digit: its ink) whose box
+    and amount of ink it matches best, as surely as it matches: it knows each digit only whole."""
+    def measure(ink: np.ndarray) -> np.ndarray:
+        ys, xs = np.nonzero(ink)
+        return np.log([np.ptp(xs) + 1, np.ptp(ys) + 1, len(xs)])
+
+    known = {label: measure(ink) for label, ink in truths.items()}
+
+    def score(digit) -> tuple[int, float]:
+        got = measure(digit.image > 64)
+        label = min(known, key=lambda k: np.abs(known[k] - got).sum())
+        return label, float(np.exp(-np.abs(known[label] - got).sum()))
+    return score
+
+
+def test_touching_digits_that_no_straight_cut_parts_are_cut_along_their_centre_lines():
+    # A 7, and a 1 leaning right from under its bar: the 1 lies within the 7's columns, so every
+    # straight cut leaves part of one digit with the other; their centre lines meet where they touch.
+    seven = [np.concatenate([line((60, 40), (260, 40)), line((260, 40), (130, 245))])]
+    one = [line((245, 47), (290, 245))]
+    img = canvas(seven + one, 14)
+    assert cv2.connectedComponents((img > 64).astype(np.uint8))[0] - 1 == 1
+    score = sized_like({7: canvas(seven, 14) > 64, 1: canvas(one, 14) > 64})
+    found = segment(img, score)
+    assert [score(d)[0] for d in found] == [7, 1]
+    assert min(score(d)[1] for d in found) > 0.5  # the 1 less the bit of its top that went with the corner
 
 
 def test_blank_and_too_many_pieces_are_refused_with_a_sentence():
