@@ -66,7 +66,8 @@ def _ring(line: np.ndarray) -> list[np.ndarray]:
 
 
 def line_pieces(line: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """(count + 1, labels, junctions) of a one-pixel line cut at its junctions.
+    """(count + 1, labels, junctions with the line pixels touching them) of a one-pixel line cut
+    at its junctions.
 
     A junction is a pixel where three or more branches meet (the crossing
     number: changes from background to line going round its 8 neighbours;

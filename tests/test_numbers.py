@@ -137,6 +137,8 @@ def test_ink_is_split_where_its_centre_line_branches_and_thinning_spurs_are_prun
     assert (np.sum(pieces, axis=0) == plus).all()  # every ink pixel in exactly one piece
     middles = [np.flatnonzero(p.any(0)).mean() for p in pieces]
     assert middles == sorted(middles)  # left to right
+    assert pieces[0][100, 25] and pieces[0][:, 110:].sum() == 0  # each pixel with its nearest arm
+    assert pieces[-1][100, 175] and pieces[-1][:, :90].sum() == 0
     bar = np.zeros((100, 300), bool)
     bar[35:65, 20:280] = True  # a fat stroke: thinning forks at its square ends
     assert len(ink_pieces(bar)) == 1
