@@ -279,7 +279,8 @@ def _log_belief(digit: Digit, label: int, p: float, height: float) -> float:
     return float(np.log(max(p, 1e-12))) + ASPECT_LOG * (max(0.0, lo - aspect) + max(0.0, aspect - hi))
 
 
-def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list[int], level: float, depth: int = 0) -> list[Digit]:
+def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list[int], level: float,
+           depth: int = 0) -> list[Digit]:
     """`region` as one digit, or cut into the pieces `score` likes best (geometric mean of its belief).
 
     Every candidate cut is scored on its two pieces whole; only the BEAM best
@@ -437,7 +438,8 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
         """The log belief in strokes i..j-1 as one digit; -inf if they cannot be one (cached)."""
         if (i, j) not in runs:
             left, right = _span(spans[i:j])
-            if not _joined(spans[i:j], STROKE_GAP * height if score else 0) or (j - i > 1 and right - left > widest * height):
+            too_wide = j - i > 1 and right - left > widest * height
+            if too_wide or not _joined(spans[i:j], STROKE_GAP * height if score else 0):
                 runs[i, j] = -np.inf
             elif all(dot[i:j]):
                 runs[i, j] = 0.0
@@ -553,7 +555,8 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
         box, region = np.where(region, img, 0)[y : y + h, x : x + w].astype(np.uint8), region[y : y + h, x : x + w]
         cut = _split(box, region, height, score, budget, level)
         whole = cut[0] if len(cut) == 1 else _crop(box, region, level)
-        if score is not None and whole is not None and whole.x1 - whole.x0 > TOUCHING_ASPECT * max(height, whole.y1 - whole.y0):
+        touching = whole is not None and whole.x1 - whole.x0 > TOUCHING_ASPECT * max(height, whole.y1 - whole.y0)
+        if score is not None and touching:
             cut = _surest(box, cut, score, pieces_budget, level)
         digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
