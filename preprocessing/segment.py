@@ -82,12 +82,12 @@ FORCE_SPLIT_ASPECT = 1.1
 BEAM = 3
 #: at most this many candidate digits are scored per image (about 1.5 ms each).
 SCORE_BUDGET = 600
-#: A touching group whose centre line breaks into more pieces than this is only cut straight;
+#: A touching group whose centre line breaks into more pieces than this is only cut straight.
 MAX_PIECES = 40
-#: and at most this many candidate digits are scored per image for those cuts, apart from SCORE_BUDGET.
-PIECES_BUDGET = 300
-#: cut along its pieces, a run of them wider than this times their height is no digit.
+#: Cutting a group along its pieces, a run of them wider than this times their height is no digit,
 PIECES_WIDEST = 1.3
+#: and at most this many candidate digits are scored per image for those cuts, besides SCORE_BUDGET.
+PIECES_BUDGET = 300
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
 #: A group of pieces less tall than this share of the number's height (from the strokes: of the
