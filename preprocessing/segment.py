@@ -217,6 +217,17 @@ def _edge_regions(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, edge) if edge else none
 
 
+def _one_digits_columns(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two pieces spanning columns `a` and `b` (first, one past last) overlap by more than
+    MERGE_OVERLAP of the narrower one: one digit's pieces, not two digits."""
+    return min(a[1], b[1]) - max(a[0], b[0]) > MERGE_OVERLAP * min(a[1] - a[0], b[1] - b[0])
+
+
+def _touching(whole: Digit, height: int) -> bool:
+    """Whether a group of ink is wide enough to be tried as touching digits (TOUCHING_ASPECT)."""
+    return whole.x1 - whole.x0 > TOUCHING_ASPECT * max(height, whole.y1 - whole.y0)
+
+
 def _groups(mask: np.ndarray) -> list[list[int]]:
     """Labels of the pieces of `mask` grouped into digits by horizontal overlap, left to right."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -231,8 +242,7 @@ def _groups(mask: np.ndarray) -> list[list[int]]:
         for g in groups:
             gx0 = min(stats[j, cv2.CC_STAT_LEFT] for j in g)
             gx1 = max(stats[j, cv2.CC_STAT_LEFT] + stats[j, cv2.CC_STAT_WIDTH] for j in g)
-            overlap = min(gx1, x0 + w) - max(gx0, x0)
-            if overlap > MERGE_OVERLAP * min(w, gx1 - gx0):
+            if _one_digits_columns((gx0, gx1), (x0, x0 + w)):
                 g.append(i)
                 break
         else:
@@ -292,7 +302,7 @@ def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list
     if whole is None:
         return []
     width = whole.x1 - whole.x0
-    if width <= TOUCHING_ASPECT * max(height, whole.y1 - whole.y0) or depth >= 3 or score is None or budget[0] <= 0:
+    if not _touching(whole, height) or depth >= 3 or score is None or budget[0] <= 0:
         return [whole]
 
     def belief(digit: Digit) -> float:
@@ -521,8 +531,7 @@ def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], le
         cut = _digits_of_strokes(box, masks, counted, widest=PIECES_WIDEST, level=level)
         # Two digits sharing most of their columns are one digit's pieces (a 1's flag and its stem
         # each read as a 1), as pieces of ink are grouped (MERGE_OVERLAP): not a cut to take.
-        if any(min(a.x1, b.x1) - max(a.x0, b.x0) > MERGE_OVERLAP * min(a.x1 - a.x0, b.x1 - b.x0)
-               for a, b in zip(cut, cut[1:])):
+        if any(_one_digits_columns((a.x0, a.x1), (b.x0, b.x1)) for a, b in zip(cut, cut[1:])):
             return straight
         return cut if surety(cut) > surety(straight) else straight
     except _OutOfBudget:
@@ -555,8 +564,7 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
         box, region = np.where(region, img, 0)[y : y + h, x : x + w].astype(np.uint8), region[y : y + h, x : x + w]
         cut = _split(box, region, height, score, budget, level)
         whole = cut[0] if len(cut) == 1 else _crop(box, region, level)
-        touching = whole is not None and whole.x1 - whole.x0 > TOUCHING_ASPECT * max(height, whole.y1 - whole.y0)
-        if score is not None and touching:
+        if score is not None and whole is not None and _touching(whole, height):
             cut = _surest(box, cut, score, pieces_budget, level)
         digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
