@@ -18,7 +18,11 @@ dropped; a flat group (a 5's flag lifted off its body) joins the digit it
 lies over. A group wider than three quarters of its height (TOUCHING_ASPECT) is tried
 as touching digits and cut at columns near where boundaries are likely,
 keeping the cut whose pieces the network is surest of (the geometric mean
-of `score`), at most SCORE_BUDGET questions to it per number. No straight
+of `score`), at most SCORE_BUDGET questions to it per number. A cut that
+leaves a digit less tall than CUT_TALL of the number's height is not taken,
+straight or along the centre line: a number's digits are about as tall as
+each other, and a 1's flag or a 4's bar cut off its stem reads as a sure
+digit of its own. No straight
 cut parts digits whose columns overlap (a 1 leaning under a 7's bar), so the
 group is also cut where its centre line branches (centre_line.ink_pieces():
 where two digits touch, their centre lines meet) and the pieces, left to
@@ -88,6 +92,9 @@ MAX_PIECES = 40
 PIECES_WIDEST = 1.3
 #: and at most this many candidate digits are scored per image for those cuts, besides SCORE_BUDGET.
 PIECES_BUDGET = 300
+#: A cut leaving a digit less tall than this share of the number's height (its tallest group of ink) is
+#: not taken: a 1's long flag or a 4's bar cut off its stem reads as a sure digit of its own.
+CUT_TALL = 0.7
 #: Pieces smaller than this share of the largest are specks.
 SPECK = 0.03
 #: A group of pieces less tall than this share of the number's height (from the strokes: of the
@@ -223,6 +230,11 @@ def _one_digits_columns(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return min(a[1], b[1]) - max(a[0], b[0]) > MERGE_OVERLAP * min(a[1] - a[0], b[1] - b[0])
 
 
+def _tall(cut: list[Digit], height: int) -> bool:
+    """Whether every digit of a cut is at least CUT_TALL of the number's `height` tall."""
+    return min(d.y1 - d.y0 for d in cut) >= CUT_TALL * height
+
+
 def _touching(whole: Digit, height: int) -> bool:
     """Whether a group of ink is wide enough to be tried as touching digits (TOUCHING_ASPECT)."""
     return whole.x1 - whole.x0 > TOUCHING_ASPECT * max(height, whole.y1 - whole.y0)
@@ -328,7 +340,7 @@ def _split(img: np.ndarray, region: np.ndarray, height: int, score, budget: list
         left[:, whole.x0 + cut :] = False
         right[:, : whole.x0 + cut] = False
         pieces = [_crop(img, left, level), _crop(img, right, level)]
-        if None not in pieces:
+        if None not in pieces and _tall(pieces, height):
             cuts.append(((belief(pieces[0]) * belief(pieces[1])) ** 0.5, cut, left, right))
     for confidence, cut, left, right in sorted(cuts, key=lambda c: -c[0])[:BEAM]:
         parts = (_split(img, left, height, score, budget, level, depth + 1)
@@ -511,10 +523,11 @@ class _OutOfBudget(Exception):
     pass
 
 
-def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], level: float) -> list[Digit]:
+def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], level: float, height: int) -> list[Digit]:
     """`straight` (a group's ink `box` cut by _split()), or the group cut along the pieces of its centre
     line (centre_line.ink_pieces(), left to right standing in for the order of writing) by the
-    strokes' search, whichever the network is surer of (geometric mean), within the `budget` left."""
+    strokes' search, whichever the network is surer of (geometric mean), within the `budget` left;
+    `height` is the number's (see _tall())."""
     def counted(digit: Digit) -> tuple[int, float]:
         if budget[0] <= 0:
             raise _OutOfBudget
@@ -532,6 +545,8 @@ def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], le
         # Two digits sharing most of their columns are one digit's pieces (a 1's flag and its stem
         # each read as a 1), as pieces of ink are grouped (MERGE_OVERLAP): not a cut to take.
         if any(_one_digits_columns((a.x0, a.x1), (b.x0, b.x1)) for a, b in zip(cut, cut[1:])):
+            return straight
+        if len(cut) > 1 and not _tall(cut, height):
             return straight
         return cut if surety(cut) > surety(straight) else straight
     except _OutOfBudget:
@@ -565,7 +580,7 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
         cut = _split(box, region, height, score, budget, level)
         whole = cut[0] if len(cut) == 1 else _crop(box, region, level)
         if score is not None and whole is not None and _touching(whole, height):
-            cut = _surest(box, cut, score, pieces_budget, level)
+            cut = _surest(box, cut, score, pieces_budget, level, height)
         digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")

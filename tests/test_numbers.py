@@ -174,6 +174,19 @@ def test_touching_digits_that_no_straight_cut_parts_are_cut_along_their_centre_l
     assert min(score(d)[1] for d in found) > 0.5  # the 1 less the bit of its top that went with the corner
 
 
+def test_a_cut_leaving_a_short_piece_is_not_taken_but_two_tall_pieces_are_still_cut():
+    def score(digit):  # a stand-in network that reads every piece as a sure 1, and a whole group less surely
+        return 1, (0.6 if digit.x1 - digit.x0 > 150 else 0.99)
+
+    # A 1 whose long flag reaches far left: one piece of ink, wide enough to be tried as touching
+    # digits, and every straight cut leaves part of the flag alone, under two thirds of the 1's height.
+    flagged_one = canvas([np.concatenate([line((40, 170), (200, 40)), line((200, 40), (200, 250))])], 14)
+    assert [(d.x0 < 60, d.x1 > 190) for d in segment(flagged_one, score)] == [(True, True)]
+    # Two full-height lines joined at the top, as wide: each piece as tall as the number, still cut.
+    arch = canvas([np.concatenate([line((40, 250), (40, 40)), line((40, 40), (200, 40)), line((200, 40), (200, 250))])], 14)
+    assert len(segment(arch, score)) == 2
+
+
 def test_blank_and_too_many_pieces_are_refused_with_a_sentence():
     with pytest.raises(EmptyDrawingError):
         segment(np.zeros((100, 300), np.uint8))
