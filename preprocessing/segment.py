@@ -100,7 +100,7 @@ SPECK = 0.03
 #: A group of pieces less tall than this share of the number's height (from the strokes: of the
 #: tallest stroke) is no digit alone (a 5's flag lifted off its body, a 7's crossbar): it joins the
 #: group it lies over, if any.
-FLAT = 0.35
+FLAT = 0.5
 MAX_DIGITS = 12
 #: A piece along more than this share of a side of the image, and more than EDGE_THICKNESS times as
 #: thick as the writing, is the photo's surroundings (a desk, the paper's edge): see _edge_regions().

@@ -343,15 +343,18 @@ def test_two_sure_digits_that_read_as_a_third_together_are_two_unless_the_later_
     assert len(segment_strokes(canvas(strokes), strokes, 14, score)) == digits
 
 
-def test_a_flag_written_apart_that_reads_as_a_digit_of_its_own_joins_the_digit_before_it():
+@pytest.mark.parametrize("flag", [
+    line((100, 58), (230, 62)),  # written after the body, reaching well right of it
+    np.concatenate([line((100, 58), (230, 62)), line((230, 62), (226, 135))]),  # hooked down, under half as tall as the 1
+])
+def test_a_flag_written_apart_that_reads_as_a_digit_of_its_own_joins_the_digit_before_it(flag):
     body = np.concatenate([line((100, 60), (95, 140), 8), ellipse(120, 185, 45, 45, start=-150, turn=270)])
-    flag = line((100, 58), (230, 62))  # written after the body, reaching well right of it
     one, dash = line((330, 50), (330, 240)), line((410, 150), (450, 150))  # a dash over no digit
     strokes = [body, flag, one, dash]
 
     def score(digit):  # a stand-in network that reads the flag alone as a sure 7, the 5 with it less surely
         h, w = digit.image.shape[0] - 2 * 4, digit.image.shape[1] - 2 * 4
-        return (7, 0.999) if h < 40 else (1, 0.99) if w < 40 else (5, 0.99) if w < 120 else (5, 0.3)
+        return (7, 0.999) if h < 100 else (1, 0.99) if w < 40 else (5, 0.99) if w < 120 else (5, 0.3)
 
     found = segment_strokes(canvas(strokes), strokes, 14, score)
     assert len(found) == 3  # the 5 with its flag, the 1, and the dash (it lies over no digit) as before
