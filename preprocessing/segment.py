@@ -106,6 +106,10 @@ MAX_DIGITS = 12
 #: thick as the writing, is the photo's surroundings (a desk, the paper's edge): see _edge_regions().
 EDGE_SHARE = 0.25
 EDGE_THICKNESS = 2.0
+#: ...or one that fills EDGE_SOLID of its box (a band, a corner: no stroke does) and is more than
+#: EDGE_SOLID_THICKNESS times as thick as the writing's pen (the thickest counts blobs where strokes meet)...
+EDGE_SOLID = 0.9
+EDGE_SOLID_THICKNESS = 1.5
 #: ...and one along more than EDGE_ACROSS of a side and longer than EDGE_LONG times the writing's
 #: height, however thin, runs across the photo: no digit does.
 EDGE_ACROSS = 0.9
@@ -188,9 +192,12 @@ def _edge_regions(mask: np.ndarray) -> np.ndarray:
     shadow: solid "ink" along the image's edge. A piece is taken for that
     when it lies along more than EDGE_SHARE of one side of the image and
     either is more than EDGE_THICKNESS times as thick (its widest inscribed
-    disc) as the thickest of the other pieces, or lies along more than
-    EDGE_ACROSS of a side and is longer there than EDGE_LONG times the
-    tallest other piece (a band across the photo). Writing alone is never
+    disc) as the thickest of the other pieces, or fills EDGE_SOLID of its
+    bounding box and is more than EDGE_SOLID_THICKNESS times as thick as
+    the other pieces' pen (a band or a dark corner no thicker than a blob
+    where a fat pen's strokes meet: no stroke fills its box so), or lies
+    along more than EDGE_ACROSS of a side and is longer there than EDGE_LONG
+    times the tallest other piece (a band across the photo). Writing alone is never
     taken: there must be other pieces, at least one of them EDGE_WRITING of
     the image's height tall, and specks among them do not count. A digit
     cropped tight against the edge is as thick and as tall as the others.
@@ -219,7 +226,12 @@ def _edge_regions(mask: np.ndarray) -> np.ndarray:
     thickest, tallest = thickness[others].max(), stats[others, cv2.CC_STAT_HEIGHT].max()
     if tallest < EDGE_WRITING * mask.shape[0]:
         return none
+    # The writing's pen: in a stroke, the distance to its edge runs evenly from 0 to half the pen's
+    # width, so twice its median over the ink is half the pen, where the thickest counts a blob.
+    half_pen = 2 * float(np.median(depth[np.isin(labels, others)]))
+    solid = stats[:, cv2.CC_STAT_AREA] / (stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT])
     edge = [i for i in candidates if thickness[i] > EDGE_THICKNESS * thickest
+            or (solid[i] >= EDGE_SOLID and thickness[i] > EDGE_SOLID_THICKNESS * half_pen)
             or (along[i] > EDGE_ACROSS and length[i] > EDGE_LONG * tallest)]
     return np.isin(labels, edge) if edge else none
 

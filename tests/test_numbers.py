@@ -89,9 +89,10 @@ def test_a_flag_written_apart_joins_the_digit_it_lies_over(cnn):
     assert len(segment(lone_dash)) == 2
 
 
-@pytest.mark.parametrize("desk", ["right", "below", "corner"])
-def test_a_photo_that_takes_in_the_desk_reads_the_number_on_the_paper(cnn, desk):
-    paper = (235 - 0.8 * number("170", 30)).astype(np.uint8)  # dark ink on light paper
+@pytest.mark.parametrize("desk, pen", [("right", 14), ("below", 14), ("corner", 14), ("corner", 24)])
+def test_a_photo_that_takes_in_the_desk_reads_the_number_on_the_paper(cnn, desk, pen):
+    # (With a fat pen, a blob where strokes meet is nearly as thick as the corner: but no stroke fills its box.)
+    paper = (235 - 0.8 * number("170", 30, stroke=pen)).astype(np.uint8)  # dark ink on light paper
     h, w = paper.shape
     if desk == "right":  # the desk beside the paper: dark, much wider than a stroke
         photo = np.hstack([paper, np.full((h, 90), 50, np.uint8)])
@@ -118,6 +119,10 @@ def test_writing_against_the_edge_is_not_taken_for_the_desk(cnn):
     lone[:, :12] = 1  # a 1 cropped tight, along the whole left edge, and dust beside it
     lone[100:102, 30:32] = 1
     assert not _edge_regions(lone).any()
+    straight = np.zeros((200, 300), np.uint8)
+    straight[:, :14] = 1  # a straight 1 along the edge fills its box, but is no thicker than the 7 beside it
+    cv2.polylines(straight, [np.array([(100, 20), (250, 20), (160, 190)])], False, 1, 14)
+    assert not _edge_regions(straight).any()
     one = np.zeros((100, 20), np.uint8)
     one[:, 5:15] = 1  # a lone stroke along the whole image is the writing
     assert not _edge_regions(one).any()
