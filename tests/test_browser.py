@@ -123,6 +123,19 @@ def wait_until_idle(page) -> None:
     expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning", timeout=30_000)
 
 
+def clear(page, prompt: str) -> None:
+    """Click "Clear the canvas" and wait until the empty canvas, with its `prompt`, is ready to draw on."""
+    page.get_by_role("button", name="Clear the canvas").click()
+    expect(page.get_by_text(prompt)).to_be_visible(timeout=20_000)
+    expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
+    # Clearing puts a new canvas in the old one's place, and the new one reports itself once mounted
+    # (another run): strokes drawn in between can be lost. A hand takes a second to go from the
+    # button to the canvas; the test waits as long.
+    wait_until_idle(page)
+    page.wait_for_timeout(1000)
+    wait_until_idle(page)
+
+
 def prediction(page):
     return page.locator('[data-testid="stMetricValue"]').first
 
@@ -140,9 +153,7 @@ def test_draw_clear_draw_again_in_a_real_browser(app_url, browser, tmp_path):
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
             if os.environ.get("UPDATE_SCREENSHOT"):
                 shutil.copy(tmp_path / "app.png", ROOT / "docs" / "screenshot.png")
-        page.get_by_role("button", name="Clear the canvas").click()
-        expect(page.get_by_text("Draw a digit on the black square…")).to_be_visible(timeout=20_000)
-        expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
+        clear(page, "Draw a digit on the black square…")
     assert (tmp_path / "app.png").stat().st_size > 10_000
 
 
@@ -271,8 +282,7 @@ def test_write_a_three_digit_number_and_read_it_back(app_url, browser):
         stroke(page, box, path)
     expect(prediction(page)).to_have_text("147", timeout=20_000)
     expect(page.get_by_text("3 digits found from your strokes, boxed left to right")).to_be_visible()
-    page.get_by_role("button", name="Clear the canvas").click()
-    expect(page.get_by_text("Write a number on the black strip…")).to_be_visible(timeout=20_000)
+    clear(page, "Write a number on the black strip…")
     box = canvas_box(page)
     for path in OVERLAPPING_10:
         stroke(page, box, path)
