@@ -2,7 +2,9 @@
 
 The file is a gzip'd JSON list of {"id", "writer", "set", "label", "strokes"}:
 `strokes` is a list of strokes, each a list of [x, y] points in about a [0, 1]
-box (x right, y down), in the order they were written. Source: the DigiLeTs
+box (x right, y down), in the order they were written; a stroke lying wholly
+beyond that box by more than STRAY is dropped as the pen touching the tablet
+elsewhere (4 strokes in the file). Source: the DigiLeTs
 data set (CognitiveModeling/DigiLeTs, University of Tübingen), 111 writers,
 about 5 of each digit per writer. Its repository has no licence file, so the
 data is read from where it lies and never committed.
@@ -41,6 +43,13 @@ HELD_OUT_WRITERS = (
 )
 
 
+#: A stroke whose every point lies this far (a share of the box) or farther outside the [0, 1] box
+#: is no part of the digit: a stray touch of the pen elsewhere on the tablet (a lone point 2.4 boxes
+#: below a 0). Drawn with it, the digit shrank to a fraction of its size beside a far dot. Strokes
+#: that only run over the box's edge (a 0's top above it) are kept.
+STRAY = 0.25
+
+
 class PenDataError(DataError):
     """The pen data could not be read; the message says what to do."""
 
@@ -75,7 +84,13 @@ def _strokes(raw, where: str) -> tuple[np.ndarray, ...]:
         if points is None or points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all():
             raise PenDataError(f"{where}: each stroke must be a non-empty list of [x, y] number pairs.")
         out.append(points)
-    return tuple(out)
+    kept = tuple(p for p in out if not _stray(p))
+    return kept or tuple(out)
+
+
+def _stray(points: np.ndarray) -> bool:
+    """Whether every point of a stroke lies STRAY or farther outside the [0, 1] box."""
+    return bool(((points < -STRAY) | (points > 1 + STRAY)).any(axis=1).all())
 
 
 def parse_pen_digits(records, source: str = "pen data") -> list[PenDigit]:
@@ -124,7 +139,7 @@ def split_by_writer(digits: list[PenDigit]) -> tuple[list[PenDigit], list[PenDig
 
 
 #: Bumped whenever pen digits are drawn or styled differently, so cached sets are re-made.
-PEN_RENDER_VERSION = 2
+PEN_RENDER_VERSION = 3
 
 
 def writer_sets(digits: list[PenDigit], per_digit: int, seed: int) -> tuple[list[PenDigit], list[PenDigit]]:

@@ -14,6 +14,7 @@ from sources.pen import (
     PenDigit,
     is_held_out,
     load_pen_digits,
+    parse_pen_digits,
     pen_set,
     split_by_writer,
 )
@@ -113,6 +114,18 @@ def test_the_loader_reads_a_small_file(tmp_path):
     plain = tmp_path / "digits.json"
     plain.write_text(json.dumps(tiny_records()))
     assert len(load_pen_digits(plain)) == 3
+
+
+def test_a_stroke_far_outside_the_box_is_dropped_but_one_running_over_its_edge_is_kept():
+    zero = [[0.3, 0.2], [0.7, 0.5], [0.3, 0.8], [0.3, 0.2]]
+    records = [
+        {"id": "z", "writer": "w", "label": 0, "strokes": [zero, [[0.92, 2.39]]]},  # a lone touch far below
+        {"id": "y", "writer": "w", "label": 0, "strokes": [zero, [[0.3, -0.15], [0.35, -0.15]]]},  # just over the top
+        {"id": "x", "writer": "w", "label": 1, "strokes": [[[1.5, 2.3], [1.6, 2.8]]]},  # nothing else: kept
+    ]
+    digits = parse_pen_digits(records)
+    assert [len(d.strokes) for d in digits] == [1, 2, 1]
+    assert digits[0].strokes[0].shape == (4, 2)
 
 
 def test_a_missing_file_is_a_clear_sentence(tmp_path):
