@@ -160,6 +160,8 @@ UNEVEN_LEVELS = 16
 #: A ruling line runs across at least this share of the image, and paper has at least two of them.
 RULING_SPAN = 0.85
 RULING_DARKNESS = 20
+#: Ink lying on a ruling line is darker than the line by at least this share of the way from the line to black.
+RULING_INK = 1 / 3
 #: A ruling line is a hairline: at most this share of the image's shorter side thick (and at least 2 px).
 #: A stroke of a digit cropped tight can span the image too, but it is thicker.
 RULING_THICKNESS = 0.02
@@ -219,9 +221,9 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     the paper's light is estimated by a morphological closing wider than any
     stroke and divided out, so the paper comes out evenly white. Ruling
     lines are thin ink (RULING_THICKNESS) running across nearly the whole image, at
-    least two of them, horizontal or vertical; they are painted over from their surroundings, so
-    a stroke that crossed a line stays whole (one lying right along a line
-    goes with it). Returns the image and what was done (None: nothing).
+    least two of them, horizontal or vertical; they are painted over from their surroundings, but
+    for the ink on them darker than the line (RULING_INK), so a stroke that crosses a line, or runs
+    along it, stays whole (a pencil stroke as pale as the line goes with it). Returns the image and what was done (None: nothing).
     """
     h, w = gray.shape
     if border_level(gray) <= 127 or min(h, w) < MIN_PHOTO_SIDE:
@@ -240,10 +242,18 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
         img = cv2.divide(gray, np.maximum(paper, 1), scale=255)
         done.append("uneven light divided out")
     # Faint is enough: shrunk to working size, a ruling line is a pale hairline, paler than any digit.
-    _, ink = cv2.threshold(cv2.bitwise_not(img), RULING_DARKNESS, 255, cv2.THRESH_BINARY)
+    # Darker than the paper, not than white: evenly lit paper is not flattened, and photographed it is gray.
+    ink = np.where(border_level(img) - img.astype(np.int16) > RULING_DARKNESS, 255, 0).astype(np.uint8)
     lines = cv2.bitwise_or(_ruling_lines(ink, True), _ruling_lines(ink, False))
     if lines.any():
-        img = cv2.inpaint(img, cv2.dilate(lines, np.ones((3, 3), np.uint8)), 2, cv2.INPAINT_TELEA)
+        # Where a stroke crosses a line (or runs along it) the ink is darker than the line: it is
+        # kept, so a thin pen's strokes are not broken at every line (painted over, they came back
+        # as pale dashes: a 0 fell into pieces, a 7's bar along a line was gone).
+        dark = 255 - img.astype(np.int16)
+        line_level = float(np.median(dark[lines > 0]))
+        on_line = dark > line_level + RULING_INK * (255 - line_level)
+        erase = (cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0) & ~on_line
+        img = cv2.inpaint(img, erase.astype(np.uint8), 2, cv2.INPAINT_TELEA)
         done.append("ruling lines erased")
     return img, (" and ".join(done) if done else None)
 

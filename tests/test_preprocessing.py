@@ -316,6 +316,28 @@ def test_a_digit_photographed_on_lined_paper_is_read(digit, ink, stroke):
     assert load_predictor("cnn", weights=ROOT / "weights" / "cnn.pt").predict(result.tensor)[0][0] == int(digit)
 
 
+@pytest.mark.parametrize("ink", [30, 90])
+def test_a_thin_pen_crossing_ruling_lines_stays_whole_and_a_bar_along_a_line_is_kept(ink):
+    """Ink on a ruling line is darker than the line: painted over with it, a thin pen's 0 came back
+    broken at every line (dashes), and a 7's bar lying along a line was erased."""
+    import cv2
+
+    from preprocessing.steps import flatten_paper
+
+    img = np.full((280, 420), 235, np.uint8)
+    for y in range(10, 280, 30):
+        img[y : y + 2] = 185  # pale ruling, 2 px
+    cv2.ellipse(img, (120, 145), (45, 105), 0, 0, 360, ink, 2, cv2.LINE_AA)  # a thin pen's 0, its top along a line
+    cv2.line(img, (250, 100), (380, 100), ink, 2, cv2.LINE_AA)  # a bar right along the line at y = 100
+    flat, done = flatten_paper(img)
+    assert "ruling lines erased" in done
+    dark = (flat < (235 + ink) / 2).astype(np.uint8)
+    assert not dark[:, 180:240].any() and not dark[:60, 400:].any()  # the lines themselves are gone
+    n, _ = cv2.connectedComponents(dark[:, :200], connectivity=8)
+    assert n == 2  # the 0 is one piece of ink
+    assert (dark[99:102, 255:375].any(axis=0)).all()  # the bar is still there, end to end
+
+
 @pytest.mark.parametrize("stroke", [6, 10, 16])
 def test_a_digit_cropped_tight_keeps_the_strokes_that_span_it(stroke):
     """A scan's crop of a "Z"-shaped 2: its bar and foot run across the whole image, like
