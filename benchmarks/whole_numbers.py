@@ -1,7 +1,7 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
     python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
-                                       [--canvas 840x280] [--photo] [--save DIR] [--memory K [--fine-tune]] [--json]
+                                       [--canvas 840x280] [--photo [--ruled]] [--save DIR] [--memory K [--fine-tune]] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -24,7 +24,9 @@ numbers in which no two digits' inks share a column (as a number written with sp
 --photo reads each number (from the image alone) as a photo of paper that
 takes in what lies beyond it: dark ink on light paper, and a dark band (the
 desk) 5-15% of the width or height wide on one side, or a dark corner, set
-beside the paper, never over the writing.
+beside the paper, never over the writing. --ruled writes it on ruled paper:
+pale lines 2 px thick every 11-16% of the height, under the ink (a school
+notebook's), the number written across them.
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
 --memory K: each writer has taught the app K drawings of each digit (as
@@ -124,10 +126,16 @@ def canvas_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def photo_of_paper(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`canvas` (white on black) as dark ink on light paper, with a dark desk beside it (see --photo)."""
-    paper = (225 - 0.75 * canvas.astype(np.float64) * 225 / 255).astype(np.uint8)
-    h, w = paper.shape
+def photo_of_paper(canvas: np.ndarray, rng: np.random.Generator, ruled: bool = False) -> np.ndarray:
+    """`canvas` (white on black) as dark ink on light paper, with a dark desk beside it (see --photo);
+    `ruled`: on ruled paper (see --ruled)."""
+    h, w = canvas.shape
+    blank = np.full((h, w), 225.0)
+    if ruled:
+        spacing = rng.uniform(0.11, 0.16) * h
+        for y in np.arange(rng.uniform(0, spacing), h - 1, spacing):
+            blank[int(y) : int(y) + 2] = 185
+    paper = (blank - 0.75 * canvas.astype(np.float64) * blank / 255).astype(np.uint8)
     desk, share = 50, rng.uniform(0.05, 0.15)
     side = ["right", "left", "below", "above", "corner"][rng.integers(5)]
     if side in ("right", "left"):
@@ -178,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the canvas's size in pixels (default: %(default)s; the app's phone strip: 320x128)")
     parser.add_argument("--photo", action="store_true", help="read each number, from the image alone, as a photo of "
                         "paper with the desk beside it")
+    parser.add_argument("--ruled", action="store_true", help="with --photo: the paper is ruled (a notebook's)")
     parser.add_argument("--memory", type=int, default=0, metavar="K",
                         help="each writer saved K drawings of each digit: read with and without their memory")
     parser.add_argument("--fine-tune", action="store_true",
@@ -186,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fine_tune and not args.memory:
         parser.error("--fine-tune needs --memory K: the saved drawings it learns from")
+    if args.ruled and not args.photo:
+        parser.error("--ruled needs --photo: ruled paper is a photo's")
     inputs = ["image"] if args.photo else ["strokes", "image"] if args.input == "both" else [args.input]
     photo_rng = np.random.default_rng(args.seed + 1000)  # apart from the numbers' draws: the same numbers either way
     try:
@@ -239,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(folder / f"{length}-{k}.png"), canvas)
             for source in inputs:
-                image = photo_of_paper(canvas, photo_rng) if args.photo else canvas
+                image = photo_of_paper(canvas, photo_rng, args.ruled) if args.photo else canvas
                 for how, reader in readers[writer]:
                     start = time.perf_counter()
                     cutter = getattr(reader, "predictor", reader)  # as the app: the memory reads, never cuts
@@ -263,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
             how += f"; the network fine-tuned on the writer's {args.memory} saved drawings of each digit"
         if source.endswith("memory"):
             how += f"; the writer's {args.memory} saved drawings of each digit counted"
-        print(f"{source} ({how}{', a photo of paper with the desk beside it' if args.photo else ''}):")
+        paper = (", a photo of ruled paper with the desk beside it" if args.ruled
+                 else ", a photo of paper with the desk beside it" if args.photo else "")
+        print(f"{source} ({how}{paper}):")
         for name, group in ([("all", mine)] + [(str(n), [r for r in mine if r["length"] == n]) for n in range(2, 9)]
                             + [("complete", [r for r in mine if r["complete"]]),
                                ("uncrowded", [r for r in mine if r["crowding"] <= CROWDED]),
