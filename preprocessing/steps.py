@@ -162,6 +162,13 @@ RULING_SPAN = 0.85
 RULING_DARKNESS = 20
 #: Ink lying on a ruling line is darker than the line by at least this share of the way from the line to black.
 RULING_INK = 1 / 3
+#: A photo of a page taken at a slant: its lines are looked for up to this many degrees off the
+#: image's axes, in steps of RULING_TILT_STEP degrees.
+RULING_TILT = 6.0
+RULING_TILT_STEP = 0.25
+#: On a tilted page, a hairline along the ruling at least this share of the image long is a line
+#: too (one that runs out through a corner); the ink on it darker than the line is kept all the same.
+RULING_CORNER = 0.25
 #: A ruling line is a hairline: at most this share of the image's shorter side thick (and at least 2 px).
 #: A stroke of a digit cropped tight can span the image too, but it is thicker.
 RULING_THICKNESS = 0.02
@@ -191,12 +198,16 @@ def _median_by_label(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarr
     return np.array([np.median(sorted_values[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
 
 
-def _ruling_lines(ink: np.ndarray, horizontal: bool) -> np.ndarray:
-    """Mask of the ink runs spanning RULING_SPAN of the image along one axis, if there are two or more."""
+def _ruling_lines(ink: np.ndarray, horizontal: bool, span: int | None = None, least: int = 2,
+                  drift: int = 0) -> np.ndarray:
+    """Mask of the hairline runs of `ink` at least `span` long (default: RULING_SPAN of the image)
+    along one axis, if there are `least` or more; `drift`: how many pixels across a line may wander
+    along its length (a line a little off the axis)."""
     h, w = ink.shape
-    length = max(3, int(RULING_SPAN * (w if horizontal else h)))
+    length = max(3, span or int(RULING_SPAN * (w if horizontal else h)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
-    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    loose = cv2.dilate(ink, np.ones((1 + 2 * drift, 1) if horizontal else (1, 1 + 2 * drift), np.uint8)) if drift else ink
+    lines = cv2.morphologyEx(loose, cv2.MORPH_OPEN, kernel) & ink
     n, labels = cv2.connectedComponents(lines, connectivity=8)
     if n > 1:
         # How thick the ink is across each candidate (the median over its pixels, so a stroke
@@ -208,9 +219,54 @@ def _ruling_lines(ink: np.ndarray, horizontal: bool) -> np.ndarray:
         thick = median > max(2, round(RULING_THICKNESS * min(h, w)))
         if thick.any():
             lines = np.where(np.isin(labels, 1 + np.flatnonzero(thick)), 0, lines).astype(np.uint8)
+    if drift:  # lines off the axis do not make a clean profile: count them as pieces
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        return lines if np.count_nonzero(extent >= length) >= least else np.zeros_like(lines)
     profile = lines.any(axis=1 if horizontal else 0)
     starts = np.count_nonzero(profile[1:] & ~profile[:-1]) + int(profile[0])
-    return lines if starts >= 2 else np.zeros_like(lines)
+    return lines if starts >= least else np.zeros_like(lines)
+
+
+def _page_lines(ink: np.ndarray, spans: tuple[int, int] | None = None, drift: int = 0) -> tuple[np.ndarray, ...]:
+    """(lines across, lines down, a lone line down) of `ink`: ruled paper's lines, squared paper's
+    columns, and the margin line of ruled paper (lone: only where there are lines across and no
+    columns). `spans`: how long a line across and down is at least (default: RULING_SPAN of the image)."""
+    w_span, h_span = spans or (None, None)
+    across = _ruling_lines(ink, True, w_span, drift=drift)
+    down = _ruling_lines(ink, False, h_span, drift=drift)
+    lone = (_ruling_lines(ink, False, h_span, least=1, drift=drift) if across.any() and not down.any()
+            else np.zeros_like(ink))
+    return across, down, lone
+
+
+def _tilted_page_lines(ink: np.ndarray) -> tuple[np.ndarray, ...]:
+    """_page_lines() up to RULING_TILT degrees off the image's axes, as a photo of a page taken at a
+    slant shows them: the image is turned to where one row holds the longest run of ink, and the
+    lines are looked for there, each allowed to wander a pixel across its length."""
+    h, w = ink.shape
+    pad = int(np.ceil(max(h, w) * np.sin(np.radians(RULING_TILT)))) + 2
+    padded = cv2.copyMakeBorder(ink, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    size, centre = (padded.shape[1], padded.shape[0]), (padded.shape[1] / 2, padded.shape[0] / 2)
+    band = cv2.dilate(padded, np.ones((3, 1), np.uint8))  # a line a fraction of a step off still fills one row
+    best, angle = 0, 0.0
+    for a in np.arange(-RULING_TILT, RULING_TILT + 1e-9, RULING_TILT_STEP):
+        turned = cv2.warpAffine(band, cv2.getRotationMatrix2D(centre, a, 1.0), size, flags=cv2.INTER_NEAREST)
+        longest = int(cv2.reduce(turned, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max()) // 255
+        if longest > best:
+            best, angle = longest, a
+    if best < RULING_SPAN * w:
+        return (np.zeros_like(ink),) * 3
+    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    turned = cv2.warpAffine(padded, turn, size, flags=cv2.INTER_NEAREST)
+    across, down, lone = _page_lines(turned, (int(RULING_SPAN * w), int(RULING_SPAN * h)), drift=1)
+    if across.any():  # a tilted page's lines through its corners leave the image early: shorter, the same lines
+        across |= _ruling_lines(turned, True, int(RULING_CORNER * w), least=1, drift=1)
+    if down.any():
+        down |= _ruling_lines(turned, False, int(RULING_CORNER * h), least=1, drift=1)
+    back = cv2.invertAffineTransform(turn)
+    return tuple(cv2.dilate(cv2.warpAffine(m, back, size, flags=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))[pad : pad + h, pad : pad + w] & ink
+                 for m in (across, down, lone))
 
 
 def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
@@ -221,9 +277,12 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     the paper's light is estimated by a morphological closing wider than any
     stroke and divided out, so the paper comes out evenly white. Ruling
     lines are thin ink (RULING_THICKNESS) running across nearly the whole image, at
-    least two of them, horizontal or vertical; they are painted over from their surroundings, but
+    least two of them, horizontal or vertical, or up to RULING_TILT degrees off (a
+    page photographed at a slant), and with lines across, one line down (the
+    margin); they are painted over from their surroundings, but
     for the ink on them darker than the line (RULING_INK), so a stroke that crosses a line, or runs
-    along it, stays whole (a pencil stroke as pale as the line goes with it). Returns the image and what was done (None: nothing).
+    along it, stays whole (a pencil stroke as pale as the line goes with it). Returns the image
+    and what was done (None: nothing).
     """
     h, w = gray.shape
     if border_level(gray) <= 127 or min(h, w) < MIN_PHOTO_SIDE:
@@ -244,7 +303,12 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     # Faint is enough: shrunk to working size, a ruling line is a pale hairline, paler than any digit.
     # Darker than the paper, not than white: evenly lit paper is not flattened, and photographed it is gray.
     ink = np.where(border_level(img) - img.astype(np.int16) > RULING_DARKNESS, 255, 0).astype(np.uint8)
-    lines = cv2.bitwise_or(_ruling_lines(ink, True), _ruling_lines(ink, False))
+    across, down, lone = _page_lines(ink)
+    if not (across.any() or down.any()) and np.count_nonzero(ink) >= 2 * RULING_SPAN * min(h, w):
+        across, down, lone = _tilted_page_lines(ink)  # too little ink for two lines: no need to look
+    # A lone line down is ruled paper's margin; a pen's or a pencil's stroke running down the whole
+    # image (a tall 1 cropped tight) is darker than the ruling, and is kept as the ink on any line is.
+    lines = across | down | lone
     if lines.any():
         # Where a stroke crosses a line (or runs along it) the ink is darker than the line: it is
         # kept, so a thin pen's strokes are not broken at every line (painted over, they came back

@@ -338,6 +338,23 @@ def test_a_thin_pen_crossing_ruling_lines_stays_whole_and_a_bar_along_a_line_is_
     assert (dark[99:102, 255:375].any(axis=0)).all()  # the bar is still there, end to end
 
 
+@pytest.mark.parametrize("ink, kept", [(160, False), (60, True), (110, True)])
+def test_a_lone_line_down_ruled_paper_goes_only_if_it_is_as_pale_as_a_margin(ink, kept):
+    """Ruled paper's margin line (red: 160 in gray) is erased with the ruling; a pen's or a pencil's
+    stroke down the whole image (a tall 1 cropped tight) is darker, and stays."""
+    import cv2
+
+    from preprocessing.steps import flatten_paper
+
+    img = np.full((280, 300), 235, np.uint8)
+    for y in range(10, 280, 36):
+        img[y : y + 2] = 190
+    cv2.line(img, (150, 0), (150, 279), ink, 2)
+    flat, done = flatten_paper(img)
+    assert "ruling lines erased" in done
+    assert (flat[50:250, 148:153].min(axis=1) < 200).all() == kept
+
+
 @pytest.mark.parametrize("stroke", [6, 10, 16])
 def test_a_digit_cropped_tight_keeps_the_strokes_that_span_it(stroke):
     """A scan's crop of a "Z"-shaped 2: its bar and foot run across the whole image, like
