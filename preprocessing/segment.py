@@ -276,7 +276,9 @@ def _groups(mask: np.ndarray) -> list[list[int]]:
 
 def _join_flat_groups(groups: list[list[int]], stats: np.ndarray, height: int) -> list[list[int]]:
     """`groups` with each flat one (under FLAT of `height` tall) joined to the tall group whose columns
-    it shares most: a 5's flag written off its body overlaps it too little to be grouped with it."""
+    it shares most: a 5's flag written off its body overlaps it too little to be grouped with it.
+    A flat group sharing no tall group's columns is no digit and is dropped: a dash, or what is
+    left of a ruling line where a tilted page's line runs out through a corner."""
     def extent(g, start, size):  # first and one-past-last pixel of the group along one axis
         return min(stats[j, start] for j in g), max(stats[j, start] + stats[j, size] for j in g)
 
@@ -291,7 +293,7 @@ def _join_flat_groups(groups: list[list[int]], stats: np.ndarray, height: int) -
         overlap, k = max(shared, default=(0, -1))
         if overlap > 0:
             joined[k] += joined[i]
-            joined[i] = []
+        joined[i] = []
     return [g for g in joined if g]
 
 
