@@ -26,7 +26,9 @@ takes in what lies beyond it: dark ink on light paper, and a dark band (the
 desk) 5-15% of the width or height wide on one side, or a dark corner, set
 beside the paper, never over the writing. --ruled writes it on ruled paper:
 pale lines 2 px thick every 11-16% of the height, under the ink (a school
-notebook's), the number written across them.
+notebook's), the number written across them, the page turned up to 4 degrees
+(photographed a little askew), and in half of the photos a margin line down
+it (darker: a red one in gray) 3-8% of the width from one side, beside the writing.
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
 --memory K: each writer has taught the app K drawings of each digit (as
@@ -132,9 +134,14 @@ def photo_of_paper(canvas: np.ndarray, rng: np.random.Generator, ruled: bool = F
     h, w = canvas.shape
     blank = np.full((h, w), 225.0)
     if ruled:
-        spacing = rng.uniform(0.11, 0.16) * h
-        for y in np.arange(rng.uniform(0, spacing), h - 1, spacing):
-            blank[int(y) : int(y) + 2] = 185
+        spacing, slope = rng.uniform(0.11, 0.16) * h, math.tan(math.radians(rng.uniform(-4, 4)))
+        for y in np.arange(rng.uniform(0, spacing) - w * abs(slope), h + w * abs(slope), spacing):
+            cv2.line(blank, (0, round(y)), (w - 1, round(y + slope * (w - 1))), 185, 2)
+        ink = np.flatnonzero(canvas.max(axis=0))
+        x = round(rng.uniform(0.03, 0.08) * w)
+        x = x if rng.random() < 0.5 else w - 1 - x
+        if rng.random() < 0.5 and not ink[0] - 10 <= x <= ink[-1] + 10:  # a margin line, beside the writing
+            cv2.line(blank, (x, 0), (round(x - slope * (h - 1)), h - 1), 160, 2)
     paper = (blank - 0.75 * canvas.astype(np.float64) * blank / 255).astype(np.uint8)
     desk, share = 50, rng.uniform(0.05, 0.15)
     side = ["right", "left", "below", "above", "corner"][rng.integers(5)]
