@@ -246,9 +246,9 @@ def _longest_row_angle(ink: np.ndarray, angles: np.ndarray) -> tuple[float, int]
     count; where several tie, their middle."""
     band = cv2.dilate((ink > 0).astype(np.uint8), np.ones((3, 1), np.uint8))
     centre = (band.shape[1] / 2, band.shape[0] / 2)
-    longest = np.array([int(cv2.reduce(cv2.warpAffine(band, cv2.getRotationMatrix2D(centre, float(a), 1.0), band.shape[::-1],
-                                                      flags=cv2.INTER_NEAREST), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max())
-                        for a in angles])
+    turned = (cv2.warpAffine(band, cv2.getRotationMatrix2D(centre, float(a), 1.0), band.shape[::-1], flags=cv2.INTER_NEAREST)
+              for a in angles)
+    longest = np.array([int(cv2.reduce(t, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max()) for t in turned])
     return float(np.mean(angles[longest == longest.max()])), int(longest.max())
 
 
@@ -263,7 +263,8 @@ def _tilted_page_lines(ink: np.ndarray) -> tuple[np.ndarray, ...]:
     # The angle is looked for on the hairline ink alone (a desk beside the paper fills whole rows
     # too), shrunk to about 200 px wide (any ink in a cell marks it), in RULING_TILT_STEP steps;
     # then again at full size within two steps of it, in quarter steps.
-    thin = np.where(_run_lengths(padded > 0) <= max(2, round(RULING_THICKNESS * min(h, w))) + 1, padded, 0).astype(np.uint8)
+    hairline = max(2, round(RULING_THICKNESS * min(h, w))) + 1  # a 2 px line 6 degrees off runs 3 px down a column
+    thin = np.where(_run_lengths(padded > 0) <= hairline, padded, 0).astype(np.uint8)
     f = max(1, w // 200)
     small = cv2.resize(thin, (thin.shape[1] // f, thin.shape[0] // f), interpolation=cv2.INTER_AREA)
     angle, best = _longest_row_angle(small, np.arange(-RULING_TILT, RULING_TILT + 1e-9, RULING_TILT_STEP))
@@ -278,8 +279,12 @@ def _tilted_page_lines(ink: np.ndarray) -> tuple[np.ndarray, ...]:
     if down.any():
         down |= _ruling_lines(turned, False, int(RULING_CORNER * h), least=1, drift=1)
     back = cv2.invertAffineTransform(turn)
-    return tuple(cv2.dilate(cv2.warpAffine(m, back, size, flags=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))[pad : pad + h, pad : pad + w] & ink
-                 for m in (across, down, lone))
+
+    def upright(lines: np.ndarray) -> np.ndarray:  # turned back, on the ink it came from
+        lines = cv2.dilate(cv2.warpAffine(lines, back, size, flags=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
+        return lines[pad : pad + h, pad : pad + w] & ink
+
+    return upright(across), upright(down), upright(lone)
 
 
 def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
@@ -317,8 +322,8 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     # Darker than the paper, not than white: evenly lit paper is not flattened, and photographed it is gray.
     ink = np.where(border_level(img) - img.astype(np.int16) > RULING_DARKNESS, 255, 0).astype(np.uint8)
     across, down, lone = _page_lines(ink)
-    if not (across.any() or down.any()) and np.count_nonzero(ink) >= 2 * RULING_SPAN * min(h, w):
-        across, down, lone = _tilted_page_lines(ink)  # too little ink for two lines: no need to look
+    if not (across.any() or down.any()) and np.count_nonzero(ink) >= 2 * RULING_SPAN * min(h, w):  # ink for two lines
+        across, down, lone = _tilted_page_lines(ink)
     # A lone line down is ruled paper's margin; a pen's or a pencil's stroke running down the whole
     # image (a tall 1 cropped tight) is darker than the ruling, and is kept as the ink on any line is.
     lines = across | down | lone
