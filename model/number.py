@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from preprocessing import Options, Result, preprocess
+from preprocessing import EmptyDrawingError, Options, Result, preprocess
 from preprocessing.segment import Digit, segment, segment_strokes
 
 
@@ -62,7 +62,12 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
     reader = reader or predictor
     boxes = segment_strokes(image, strokes, width, confidence) if strokes else segment(image, confidence)
     for box in boxes:
-        result = preprocess(box.image, strokes=box.strokes or None, pen_width=box.pen)
+        try:
+            result = preprocess(box.image, strokes=box.strokes or None, pen_width=box.pen)
+        except EmptyDrawingError:
+            continue  # a piece too faint to stand out on its own (what is left of a ruling line): no digit
         ranked = reader.predict(result.tensor)
         digits.append(ReadDigit(box, result, ranked, reader.is_unsure(ranked)))
+    if not digits:
+        raise EmptyDrawingError("Nothing in the image stands out enough to be read: write a number darker.")
     return Reading(digits)

@@ -472,6 +472,23 @@ def test_a_number_on_a_notebook_page_photographed_at_a_slant_or_beside_its_margi
     assert read_number(ruled_photo(drawing, tilt, margin, shade), cnn).best_guess == "170"
 
 
+def test_a_piece_too_faint_to_stand_out_alone_is_no_digit(cnn, monkeypatch):
+    """The cutting may keep a faint piece (what is left of a ruling line) that, cropped alone, has
+    nothing standing out from its background: it was read, and the whole number failed as blank."""
+    import model.number as number_module
+    from preprocessing.segment import Digit
+
+    strokes = [line((160, 60), (160, 230)), np.array([(330, 60), (450, 60), (370, 230)])]
+    drawing = canvas(strokes)
+    found = segment(drawing)
+    faint = Digit(600, 620, 60, 230, np.pad(np.full((170, 20), 30, np.uint8), 4))
+    monkeypatch.setattr(number_module, "segment", lambda image, score=None: found + [faint])
+    assert read_number(drawing, cnn).best_guess == "17"
+    monkeypatch.setattr(number_module, "segment", lambda image, score=None: [faint])
+    with pytest.raises(EmptyDrawingError, match="stands out"):
+        read_number(drawing, cnn)
+
+
 class AlwaysSeven:
     """A reader that answers 7 for every digit, and fails the test if asked to help cut."""
 
