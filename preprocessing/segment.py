@@ -17,8 +17,8 @@ a 7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
 dropped; a flat group (a 5's flag lifted off its body) joins the digit it
 lies over, and one over no digit (a dash) is dropped. A group wider than
 three quarters of its height (TOUCHING_ASPECT) is tried as touching digits
-and cut at columns near where boundaries are likely, keeping the cut whose pieces the network is surest of (the geometric mean
-of `score`), at most SCORE_BUDGET questions to it per number. A cut that
+and cut at columns near where boundaries are likely, keeping the cut whose
+pieces the network is surest of (the geometric mean of `score`), at most SCORE_BUDGET questions to it per number. A cut that
 leaves a digit less tall than CUT_TALL of the number's height is not taken,
 straight or along the centre line: a number's digits are about as tall as
 each other, and a 1's flag or a 4's bar cut off its stem reads as a sure
