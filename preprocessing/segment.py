@@ -11,26 +11,26 @@ taken.
 
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
 levels), less what a photo takes in beyond the paper (a desk, the paper's
-edge: solid or long pieces along the image's edge, see _edge_regions()).
-Its 8-connected pieces are grouped by horizontal overlap, so a 4 or
-a 7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
-dropped; a flat group (a 5's flag lifted off its body) joins the digit it
-lies over, and one over no digit (a dash) is dropped. A group wider than
-three quarters of its height (TOUCHING_ASPECT) is tried as touching digits
-and cut at columns near where boundaries are likely, keeping the cut whose
-pieces the network is surest of (the geometric mean of `score`), at most SCORE_BUDGET questions to it per number. A cut that
-leaves a digit less tall than CUT_TALL of the number's height is not taken,
-straight or along the centre line: a number's digits are about as tall as
-each other, and a 1's flag or a 4's bar cut off its stem reads as a sure
-digit of its own. No straight
-cut parts digits whose columns overlap (a 1 leaning under a 7's bar), so the
-group is also cut where its centre line branches (centre_line.ink_pieces():
-where two digits touch, their centre lines meet) and the pieces, left to
-right in place of the order of writing, go through the strokes' search
-below; the network's surer cut of the two is kept (PIECES_BUDGET more
-questions). Each digit's image holds only its own pieces' ink, so a
-neighbour reaching over it does not leak in. Each group is cut within its
-own box, so the Digits `score` is asked about then are placed in that box.
+edge: solid or long pieces along the image's edge, see _edge_regions()). Its
+8-connected pieces are grouped by horizontal overlap, so a 4 or a 7 drawn in
+two strokes, or a 5's flag, stays one digit, and specks are dropped; a flat
+group (a 5's flag lifted off its body) joins the digit it lies over, and one
+over no digit (a dash) is dropped. A group wider than three quarters of its
+height (TOUCHING_ASPECT) is tried as touching digits and cut at columns near
+where boundaries are likely, keeping the cut whose pieces the network is
+surest of (the geometric mean of `score`), at most SCORE_BUDGET questions to
+it per number. A cut that leaves a digit less tall than CUT_TALL of the
+number's height is not taken, straight or along the centre line: a number's
+digits are about as tall as each other, and a 1's flag or a 4's bar cut off
+its stem reads as a sure digit of its own. No straight cut parts digits
+whose columns overlap (a 1 leaning under a 7's bar), so the group is also
+cut where its centre line branches (centre_line.ink_pieces(): where two
+digits touch, their centre lines meet) and the pieces, left to right in
+place of the order of writing, go through the strokes' search below; the
+network's surer cut of the two is kept (PIECES_BUDGET more questions). Each
+digit's image holds only its own pieces' ink, so a neighbour reaching over
+it does not leak in. Each group is cut within its own box, so the Digits
+`score` is asked about then are placed in that box.
 
 From the canvas's strokes: people write a number digit after digit, so a
 digit is a run of consecutive strokes, and digits that overlap or touch are
