@@ -11,7 +11,7 @@ taken.
 
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
 levels), less what a photo takes in beyond the paper (a desk, the paper's
-edge: solid or long pieces along the image's edge, see _edge_regions()). Its
+edge: solid or long pieces along the image's edge, see steps.surroundings()). Its
 8-connected pieces are grouped by horizontal overlap, so a 4 or a 7 drawn in
 two strokes, or a 5's flag, stays one digit, and specks are dropped; a flat
 group (a 5's flag lifted off its body) joins the digit it lies over, and one
@@ -102,20 +102,6 @@ SPECK = 0.03
 #: group it lies over, if any.
 FLAT = 0.5
 MAX_DIGITS = 12
-#: A piece along more than this share of a side of the image, and more than EDGE_THICKNESS times as
-#: thick as the writing, is the photo's surroundings (a desk, the paper's edge): see _edge_regions().
-EDGE_SHARE = 0.25
-EDGE_THICKNESS = 2.0
-#: ...or one that fills EDGE_SOLID of its box (a band, a corner: no stroke does) and is more than
-#: EDGE_SOLID_THICKNESS times as thick as the writing's pen (the thickest counts blobs where strokes meet)...
-EDGE_SOLID = 0.9
-EDGE_SOLID_THICKNESS = 1.5
-#: ...and one along more than EDGE_ACROSS of a side and longer than EDGE_LONG times the writing's
-#: height, however thin, runs across the photo: no digit does.
-EDGE_ACROSS = 0.9
-EDGE_LONG = 1.5
-#: The writing beside such a piece is at least this share of the image's height tall (more than dust).
-EDGE_WRITING = 0.1
 #: Black pixels round each digit's image: preprocess() judges polarity by the border, and a fat 1
 #: cropped tight is ink all along it (read as dark on light, inverted, and not read as a 1).
 MARGIN = 4
@@ -183,57 +169,6 @@ def ink_image(image: np.ndarray) -> np.ndarray:
     gray, _ = S.flatten_paper(S.to_grayscale(image))
     img, _ = S.normalize_polarity(gray)
     return img
-
-
-def _edge_regions(mask: np.ndarray) -> np.ndarray:
-    """The pieces of `mask` that are the photo's surroundings, not writing (a boolean image).
-
-    A photo of paper may take in the desk beside it, the paper's edge or a
-    shadow: solid "ink" along the image's edge. A piece is taken for that
-    when it lies along more than EDGE_SHARE of one side of the image and
-    either is more than EDGE_THICKNESS times as thick (its widest inscribed
-    disc) as the thickest of the other pieces, or fills EDGE_SOLID of its
-    bounding box and is more than EDGE_SOLID_THICKNESS times as thick as
-    the other pieces' pen (a band or a dark corner no thicker than a blob
-    where a fat pen's strokes meet: no stroke fills its box so), or lies
-    along more than EDGE_ACROSS of a side and is longer there than EDGE_LONG
-    times the tallest other piece (a band across the photo). Writing alone is never
-    taken: there must be other pieces, at least one of them EDGE_WRITING of
-    the image's height tall, and specks among them do not count. A digit
-    cropped tight against the edge is as thick and as tall as the others.
-    """
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    none = np.zeros(mask.shape, bool)
-    if n <= 2:
-        return none
-    along, length = np.zeros(n), np.zeros(n)
-    for side, extent in ((labels[0], cv2.CC_STAT_WIDTH), (labels[-1], cv2.CC_STAT_WIDTH),
-                         (labels[:, 0], cv2.CC_STAT_HEIGHT), (labels[:, -1], cv2.CC_STAT_HEIGHT)):
-        share = np.bincount(side, minlength=n) / len(side)
-        length = np.where(share > along, stats[:, extent], length)
-        along = np.maximum(along, share)
-    depth = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]  # the image's edge is background
-    thickness = np.zeros(n)
-    np.maximum.at(thickness, labels.ravel(), depth.ravel())
-    candidates = [i for i in range(1, n) if along[i] > EDGE_SHARE]
-    others = [i for i in range(1, n) if i not in candidates]
-    if not candidates or not others:
-        return none
-    # The writing is the other pieces but specks (dust is far smaller than any stroke), and it must be
-    # more than dust: dust alone beside a digit along the edge is no writing to compare that digit with.
-    areas = stats[others, cv2.CC_STAT_AREA]
-    others = [i for i, a in zip(others, areas) if a >= SPECK * areas.max()]
-    thickest, tallest = thickness[others].max(), stats[others, cv2.CC_STAT_HEIGHT].max()
-    if tallest < EDGE_WRITING * mask.shape[0]:
-        return none
-    # The writing's pen: in a stroke, the distance to its edge runs evenly from 0 to half the pen's
-    # width, so twice its median over the ink is half the pen, where the thickest counts a blob.
-    half_pen = 2 * float(np.median(depth[np.isin(labels, others)]))
-    solid = stats[:, cv2.CC_STAT_AREA] / (stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT])
-    edge = [i for i in candidates if thickness[i] > EDGE_THICKNESS * thickest
-            or (solid[i] >= EDGE_SOLID and thickness[i] > EDGE_SOLID_THICKNESS * half_pen)
-            or (along[i] > EDGE_ACROSS and length[i] > EDGE_LONG * tallest)]
-    return np.isin(labels, edge) if edge else none
 
 
 def _one_digits_columns(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -575,7 +510,7 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
     """
     img = ink_image(image)
     mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
-    edges = _edge_regions(mask)
+    edges = S.surroundings(mask)
     if edges.any():  # what is left is re-levelled: the edge no longer sets what counts as ink
         img = np.where(edges, 0, img).astype(np.uint8)
         mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)

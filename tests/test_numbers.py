@@ -105,27 +105,27 @@ def test_a_photo_that_takes_in_the_desk_reads_the_number_on_the_paper(cnn, desk,
 
 
 def test_writing_against_the_edge_is_not_taken_for_the_desk(cnn):
-    from preprocessing.segment import _edge_regions
+    from preprocessing.steps import surroundings
 
     img = number("17", 30)
     ys, xs = np.nonzero(img)
     tight = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]  # the 1 runs all along the left edge
-    assert not _edge_regions((tight > 64).astype(np.uint8)).any()
+    assert not surroundings((tight > 64).astype(np.uint8)).any()
     assert read_number(255 - tight, cnn).number == "17"
     dusty = tight.copy()
     dusty[5:7, 100:102] = 255  # a speck of dust is thinner than any stroke: it says nothing of the writing
-    assert not _edge_regions((dusty > 64).astype(np.uint8)).any()
+    assert not surroundings((dusty > 64).astype(np.uint8)).any()
     lone = np.zeros((200, 40), np.uint8)
     lone[:, :12] = 1  # a 1 cropped tight, along the whole left edge, and dust beside it
     lone[100:102, 30:32] = 1
-    assert not _edge_regions(lone).any()
+    assert not surroundings(lone).any()
     straight = np.zeros((200, 300), np.uint8)
     straight[:, :14] = 1  # a straight 1 along the edge fills its box, but is no thicker than the 7 beside it
     cv2.polylines(straight, [np.array([(100, 20), (250, 20), (160, 190)])], False, 1, 14)
-    assert not _edge_regions(straight).any()
+    assert not surroundings(straight).any()
     one = np.zeros((100, 20), np.uint8)
     one[:, 5:15] = 1  # a lone stroke along the whole image is the writing
-    assert not _edge_regions(one).any()
+    assert not surroundings(one).any()
 
 
 def test_touching_digits_are_cut_where_the_network_is_surest(cnn):
