@@ -119,6 +119,17 @@ def preprocess(image: np.ndarray, options: Options = Options(), strokes=None, pe
     polarity = "Inverted to white on black" if inverted else "Already white on black"
     record("Polarity", f"{polarity}; levels stretched so background is 0 and ink 255", img)
 
+    if inverted:  # dark on light: a photo of paper may take in the desk beside it, or the paper's edge
+        ink = img > S.ink_threshold(img) / 2
+        beyond = S.surroundings(ink.astype(np.uint8))
+        rest = ink & ~beyond
+        # On a photo the digit lies on the paper, clear of the image's edge; a digit cropped tight
+        # touches it, and a thick piece of it is no desk.
+        if beyond.any() and not (rest[0].any() or rest[-1].any() or rest[:, 0].any() or rest[:, -1].any()):
+            img = np.where(beyond, 0, img).astype(np.uint8)
+            record("Desk set aside", "Photo of paper: what lies beyond it along the edge (the desk, the "
+                                     "paper's edge: far thicker than the writing, or solid) set aside", img)
+
     if options.remove_noise:
         img, removed = S.remove_specks(img, strays=options.remove_strays)
         record("Noise removed", f"{removed} speck{'s' if removed != 1 else ''} (under 5% of the digit, or small and far from it) erased", img)

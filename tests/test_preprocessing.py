@@ -355,6 +355,28 @@ def test_a_lone_line_down_ruled_paper_goes_only_if_it_is_as_pale_as_a_margin(ink
     assert (flat[50:250, 148:153].min(axis=1) < 200).all() == kept
 
 
+@pytest.mark.parametrize("digit, side", [("7", "right"), ("1", "below"), ("0", "left")])
+def test_a_digit_photographed_with_the_desk_beside_the_paper_is_read(digit, side):
+    """A phone photo of one digit takes in the desk beside the paper: a dark band along one side,
+    far thicker than the writing. It was taken for part of the digit (a 7 read as 1)."""
+    from conftest import ROOT, draw_digit
+
+    from model.predict import load_predictor
+    from preprocessing import preprocess
+
+    ink = draw_digit(digit, size=200, stroke=10).astype(float)
+    canvas = np.zeros((280, 280))
+    canvas[40:240, 40:240] = ink
+    paper = (225 - 0.75 * canvas * 225 / 255).astype(np.uint8)
+    band = np.full((280, 45), 50, np.uint8)
+    photo = {"right": np.hstack([paper, band]), "left": np.hstack([band, paper]),
+             "below": np.vstack([paper, band.T[:, :280]])}[side]
+    result = preprocess(photo)
+    assert "Desk set aside" in [s.name for s in result.steps]
+    assert load_predictor("cnn", weights=ROOT / "weights" / "cnn.pt").predict(result.tensor)[0][0] == int(digit)
+    assert "Desk set aside" not in [s.name for s in preprocess(paper).steps]
+
+
 @pytest.mark.parametrize("stroke", [6, 10, 16])
 def test_a_digit_cropped_tight_keeps_the_strokes_that_span_it(stroke):
     """A scan's crop of a "Z"-shaped 2: its bar and foot run across the whole image, like
