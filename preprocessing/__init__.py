@@ -120,13 +120,8 @@ def preprocess(image: np.ndarray, options: Options = Options(), strokes=None, pe
     record("Polarity", f"{polarity}; levels stretched so background is 0 and ink 255", img)
 
     if inverted:  # dark on light: a photo of paper may take in the desk beside it, or the paper's edge
-        ink = img > S.ink_threshold(img) / 2
-        beyond = S.surroundings(ink.astype(np.uint8))
-        rest = ink & ~beyond
-        # On a photo the digit lies on the paper, clear of the image's edge; a digit cropped tight
-        # touches it, and a thick piece of it is no desk.
-        if beyond.any() and not (rest[0].any() or rest[-1].any() or rest[:, 0].any() or rest[:, -1].any()):
-            img = np.where(beyond, 0, img).astype(np.uint8)
+        img, set_aside = S.set_aside_desk(img)
+        if set_aside:
             record("Desk set aside", "Photo of paper: what lies beyond it along the edge (the desk, the "
                                      "paper's edge: far thicker than the writing, or solid) set aside", img)
 

@@ -412,6 +412,19 @@ def surroundings(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, edge) if edge else none
 
 
+def set_aside_desk(img: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`img` (white on black, levels stretched) with what a photo of one digit takes in beyond the
+    paper (surroundings()) erased, and whether anything was. Only when the rest of the ink lies
+    clear of the image's edge: on a photo the digit lies on the paper, while a digit cropped tight
+    touches the edge, and a thick piece of it is no desk."""
+    ink = img > ink_threshold(img) / 2
+    beyond = surroundings(ink.astype(np.uint8))
+    rest = ink & ~beyond
+    if not beyond.any() or rest[0].any() or rest[-1].any() or rest[:, 0].any() or rest[:, -1].any():
+        return img, False
+    return np.where(beyond, 0, img).astype(np.uint8), True
+
+
 def normalize_polarity(gray: np.ndarray, invert: str = "auto") -> tuple[np.ndarray, bool]:
     """Make the digit white on black and stretch levels so background is 0 and ink 255.
 
