@@ -377,6 +377,20 @@ def test_a_digit_photographed_with_the_desk_beside_the_paper_is_read(digit, side
     assert "Desk set aside" not in [s.name for s in preprocess(paper).steps]
 
 
+def test_the_desk_is_set_aside_only_when_the_digit_lies_clear_of_the_edge():
+    """A digit cropped tight touches the image's edge, and a thick piece of it is no desk."""
+    from preprocessing.steps import set_aside_desk
+
+    img = np.zeros((200, 240), np.uint8)
+    img[:, 200:] = 255  # a solid band along the right side, 40 px thick
+    img[40:160, 90:96] = 255  # a 1, 6 px thin, clear of the edge
+    out, taken = set_aside_desk(img)
+    assert taken and not out[:, 200:].any() and out[40:160, 90:96].all()
+    img[0:40, 93:96] = 255  # the 1 now runs up to the top edge: a crop, not a photo
+    out, taken = set_aside_desk(img)
+    assert not taken and np.array_equal(out, img)
+
+
 @pytest.mark.parametrize("stroke", [6, 10, 16])
 def test_a_digit_cropped_tight_keeps_the_strokes_that_span_it(stroke):
     """A scan's crop of a "Z"-shaped 2: its bar and foot run across the whole image, like
