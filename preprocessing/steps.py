@@ -310,13 +310,15 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
     is). When the border, which is paper, varies by more than UNEVEN_LEVELS,
     the paper's light is estimated by a morphological closing wider than any
     stroke and divided out, so the paper comes out evenly white. Ruling
-    lines are thin ink (RULING_THICKNESS) running across nearly the whole image, at
-    least two of them, horizontal or vertical, or up to RULING_TILT degrees off (a
-    page photographed at a slant), and with lines across, one line down (the
-    margin); they are painted over from their surroundings, but
-    for the ink on them darker than the line (RULING_INK), so a stroke that crosses a line, or runs
-    along it, stays whole (a pencil stroke as pale as the line goes with it). Returns the image
-    and what was done (None: nothing).
+    lines are thin ink (RULING_THICKNESS), darker than the paper by
+    RULING_DARKNESS, running across RULING_SPAN of the image, at least two of
+    them, horizontal or vertical, or up to RULING_TILT degrees off (a page
+    photographed at a slant), and with lines across, one line down (the
+    margin). They are painted over with the paper beside them (the lightest
+    pixel within 3 px), all but the ink on them darker than the line
+    (RULING_INK): a stroke that crosses a line, or runs along it, stays whole
+    (a pencil stroke as pale as the line goes with it). Returns the image and
+    what was done (None: nothing).
     """
     h, w = gray.shape
     if border_level(gray) <= 127 or min(h, w) < MIN_PHOTO_SIDE:
@@ -363,20 +365,18 @@ def flatten_paper(gray: np.ndarray) -> tuple[np.ndarray, str | None]:
 def surroundings(mask: np.ndarray) -> np.ndarray:
     """The pieces of `mask` that are the photo's surroundings, not writing (a boolean image).
 
-    A photo of paper may take in the desk beside it, the paper's edge or a
-    shadow: solid "ink" along the image's edge. A piece is taken for that
-    when it lies along more than EDGE_SHARE of one side of the image and
-    either is more than EDGE_THICKNESS times as thick (its widest inscribed
-    disc) as the thickest of the other pieces, or fills EDGE_SOLID of its
-    bounding box and is more than EDGE_SOLID_THICKNESS times as thick as
-    the other pieces' pen (a band or a dark corner no thicker than a blob
-    where a fat pen's strokes meet: no stroke fills its box so), or lies
-    along more than EDGE_ACROSS of a side and is longer there than EDGE_LONG
-    times the tallest other piece (a band across the photo). Writing alone is never
-    taken: there must be other pieces, at least one of them EDGE_WRITING of
-    the image's height tall, and specks among them (under EDGE_DUST of
-    the largest) do not count. A digit
-    cropped tight against the edge is as thick and as tall as the others.
+    A photo of paper may take in the desk beside it, the paper's edge or a shadow: solid
+    "ink" along the image's edge. A piece is taken for that when it lies along more than
+    EDGE_SHARE of one side of the image and either is more than EDGE_THICKNESS times as
+    thick (its widest inscribed disc) as the thickest of the other pieces, or fills
+    EDGE_SOLID of its bounding box and is more than EDGE_SOLID_THICKNESS times as thick as
+    the other pieces' pen (a band or a dark corner no thicker than a blob where a fat pen's
+    strokes meet: no stroke fills its box so), or lies along more than EDGE_ACROSS of a side
+    and is longer there than EDGE_LONG times the tallest other piece (a band across the
+    photo). Writing alone is never taken: there must be other pieces, at least one of them
+    EDGE_WRITING of the image's height tall, and specks among them (under EDGE_DUST of the
+    largest) do not count. A digit cropped tight against the edge is as thick and as tall as
+    the others.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     none = np.zeros(mask.shape, bool)
