@@ -2,17 +2,19 @@
 
     reading = read_number(image, predictor)                  # an image alone: an upload
     reading = read_number(image, predictor, strokes, width)  # the canvas: its strokes group the digits
-    reading.number            # "2026", with "?" for a digit the network is not sure of
+    reading.number            # "2026", with "?" for a digit the network is not sure of; "12.50" with its point
     reading.digits            # [(Digit, Result, ranked top-10, unsure), ...] left to right
+    reading.marks             # the decimal points and commas between them (preprocessing.marks)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from preprocessing import EmptyDrawingError, Options, Result, preprocess
+from preprocessing.marks import Mark, find_marks, with_marks
 from preprocessing.segment import Digit, segment, segment_strokes
 
 
@@ -32,16 +34,21 @@ class ReadDigit:
 @dataclass(frozen=True)
 class Reading:
     digits: list[ReadDigit]
+    marks: list[Mark] = field(default_factory=list)
 
     @property
     def number(self) -> str:
-        """The digits read, left to right; "?" where the network is not sure."""
-        return "".join("?" if d.unsure else str(d.ranked[0][0]) for d in self.digits)
+        """The digits read, left to right, with the points and commas between them; "?" where the
+        network is not sure."""
+        return self._with_marks("".join("?" if d.unsure else str(d.ranked[0][0]) for d in self.digits))
 
     @property
     def best_guess(self) -> str:
-        """The top answer for every digit, sure or not."""
-        return "".join(str(d.ranked[0][0]) for d in self.digits)
+        """The top answer for every digit, sure or not, with the points and commas."""
+        return self._with_marks("".join(str(d.ranked[0][0]) for d in self.digits))
+
+    def _with_marks(self, text: str) -> str:
+        return with_marks(text, [d.box for d in self.digits], self.marks)
 
 
 def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, reader=None) -> Reading:
@@ -60,7 +67,8 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
 
     digits = []
     reader = reader or predictor
-    boxes = segment_strokes(image, strokes, width, confidence) if strokes else segment(image, confidence)
+    boxes, candidates = (segment_strokes(image, strokes, width, confidence, return_marks=True) if strokes
+                         else segment(image, confidence, return_marks=True))
     for box in boxes:
         try:
             result = preprocess(box.image, strokes=box.strokes or None, pen_width=box.pen)
@@ -70,4 +78,4 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
         digits.append(ReadDigit(box, result, ranked, reader.is_unsure(ranked)))
     if not digits:
         raise EmptyDrawingError("Nothing in the image stands out enough to be read: write a number darker.")
-    return Reading(digits)
+    return Reading(digits, find_marks(candidates, [d.box for d in digits]))

@@ -3,6 +3,7 @@
     digits = segment(image, score)                            # the image alone (an upload, a photo)
     digits = segment_strokes(image, strokes, width, score)    # the canvas: its strokes say more
     # [Digit(x0, x1, y0, y1, image), ...]; each image goes through preprocess()
+    digits, marks = segment(image, score, return_marks=True)  # and the points and commas left out
 
 `score(digit) -> (label, probability)` is the network's top answer for one
 candidate Digit: its ink, and its strokes when cut from them (model.number
@@ -11,11 +12,13 @@ taken.
 
 From the image: ink is found as preprocess() finds it (grayscale, polarity,
 levels), less what a photo takes in beyond the paper (a desk, the paper's
-edge: solid or long pieces along the image's edge, see steps.surroundings()). Its
-8-connected pieces are grouped by horizontal overlap, so a 4 or a 7 drawn in
-two strokes, or a 5's flag, stays one digit, and specks are dropped; a flat
-group (a 5's flag lifted off its body) joins the digit it lies over, and one
-over no digit (a dash) is dropped. A group wider than three quarters of its
+edge: solid or long pieces along the image's edge, see steps.surroundings()) and
+the points and commas written between digits (preprocessing.marks, read
+after). Its 8-connected pieces are grouped by horizontal overlap, so a 4 or a
+7 drawn in two strokes, or a 5's flag, stays one digit, and specks are
+dropped, as are groups of dots alone (a colon); a flat group (a 5's flag lifted
+off its body) joins the digit it lies over, and one over no digit (a dash) is
+dropped. A group wider than three quarters of its
 height (TOUCHING_ASPECT) is tried as touching digits and cut at columns near
 where boundaries are likely, keeping the cut whose pieces the network is
 surest of (the geometric mean of `score`), at most SCORE_BUDGET questions to
@@ -60,8 +63,9 @@ A stroke added later inside an earlier digit (a crossbar put in at the end)
 joins that digit; a run less tall than FLAT of the tallest stroke (a 5's flag
 written apart, which the network may read as a 7 of its own) is no digit
 either: it joins the digit written just before it where their columns meet,
-else the one whose columns it shares most; and specks are dropped as from
-the image.
+else the one whose columns it shares most, and over no digit (a dash) it is
+dropped; specks are dropped as from the image, and the strokes of a point or
+a comma between digits (preprocessing.marks) are set aside before all this.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ import numpy as np
 from . import centre_line
 from . import steps as S
 from .canvas_strokes import strokes_to_json
+from .marks import mark_pieces, number_pen
 
 #: Pieces overlapping horizontally by this share of the narrower one belong to one digit.
 MERGE_OVERLAP = 0.7
@@ -169,6 +174,18 @@ def ink_image(image: np.ndarray) -> np.ndarray:
     gray, _ = S.flatten_paper(S.to_grayscale(image))
     img, _ = S.normalize_polarity(gray)
     return img
+
+
+def number_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ink, mask): ink_image() less what a photo takes in beyond the paper (steps.surroundings()),
+    and the uint8 mask of its ink (over half the ink level): the writing segment() cuts."""
+    img = ink_image(image)
+    mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
+    edges = S.surroundings(mask)
+    if edges.any():  # what is left is re-levelled: the edge no longer sets what counts as ink
+        img = np.where(edges, 0, img).astype(np.uint8)
+        mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
+    return img, mask
 
 
 def _one_digits_columns(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -341,11 +358,12 @@ def _span(spans: list[tuple[int, int]]) -> tuple[int, int]:
 
 
 def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: float = 0.0, strokes=None,
-                       widest: float = np.inf, level: float | None = None) -> list[Digit]:
+                       widest: float = np.inf, level: float | None = None, written: bool = True) -> list[Digit]:
     """The digits made of runs of consecutive strokes (boolean masks of their ink, in drawing order,
     drawn by a pen `pen` pixels wide; `strokes`, their points, go with the digits they make). A run
     of several strokes wider than `widest` times the strokes' height is no digit (and the network
-    is not asked).
+    is not asked). A flat run over no digit's columns is dropped (a dash), when the masks are pen
+    strokes as `written`, not the pieces of one touching group of ink (all of which is digits).
     Ink is what is over half of `level` (default: S.ink_threshold(img))."""
     level = S.ink_threshold(img) if level is None else level
     areas = [int(m.sum()) for m in masks]
@@ -367,10 +385,11 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     tallest = max(b - t for t, b in tops_bottoms)  # a stroke as tall as a digit: not the number's height,
     # which a baseline rising along the number makes taller than any digit
 
-    def flat(i: int, j: int) -> bool:
-        """Whether strokes i..j-1 are less tall than FLAT of the tallest stroke: no digit alone (a 5's
+    def flat(strokes_: list[int]) -> bool:
+        """Whether these strokes are less tall than FLAT of the tallest stroke: no digit alone (a 5's
         flag written apart, a 7's crossbar), they go with a digit they lie over (below)."""
-        return max(b for _, b in tops_bottoms[i:j]) - min(t for t, _ in tops_bottoms[i:j]) < FLAT * tallest
+        return (max(tops_bottoms[u][1] for u in strokes_) - min(tops_bottoms[u][0] for u in strokes_)
+                < FLAT * tallest)
     n, k = len(masks), MAX_STROKES_PER_DIGIT
 
     readings: dict[tuple[int, int], tuple[int, float, Digit]] = {}
@@ -450,7 +469,7 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
     for run_ in sorted(r for r in chosen if not all(dot[u] for u in r)):
         span = _span([spans[u] for u in run_])
         home = next((g for g in groups if _inside(span, _span([spans[u] for u in g]))), None)
-        if home is None and flat(run_[0], run_[-1] + 1):
+        if home is None and flat(run_):
             shared = [(min(span[1], b1) - max(span[0], b0), run_[0] - 1 in g, k)
                       for k, g in enumerate(groups) for b0, b1 in [_span([spans[u] for u in g])]]
             before = [(o, k) for o, just_before, k in shared if just_before and o > 0]
@@ -460,6 +479,10 @@ def _digits_of_strokes(img: np.ndarray, masks: list[np.ndarray], score, pen: flo
             home.extend(run_)
         else:
             groups.append(list(run_))
+    # A flat group over no tall one's columns is no digit, as from the image: a dash, a comma.
+    tall = [_span([spans[u] for u in g]) for g in groups if not flat(g)]
+    groups = [g for g in groups if not written or not tall or not flat(g)
+              or any(min(a1, b1) > max(a0, b0) for a0, a1 in [_span([spans[u] for u in g])] for b0, b1 in tall)]
     digits = sorted((replace(_crop(img, np.logical_or.reduce([masks[u] for u in g]), level),
                              strokes=tuple(strokes[u] for u in sorted(g) if len(strokes[u])), pen=pen)
                      for g in groups), key=lambda d: d.x0 + d.x1)
@@ -490,7 +513,7 @@ def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], le
     if not 1 < len(masks) <= MAX_PIECES:
         return straight
     try:
-        cut = _digits_of_strokes(box, masks, counted, widest=PIECES_WIDEST, level=level)
+        cut = _digits_of_strokes(box, masks, counted, widest=PIECES_WIDEST, level=level, written=False)
         # Two digits sharing most of their columns are one digit's pieces (a 1's flag and its stem
         # each read as a 1), as pieces of ink are grouped (MERGE_OVERLAP): not a cut to take.
         if any(_one_digits_columns((a.x0, a.x1), (b.x0, b.x1)) for a, b in zip(cut, cut[1:])):
@@ -502,22 +525,30 @@ def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], le
         return straight
 
 
-def segment(image: np.ndarray, score=None) -> list[Digit]:
-    """The digits of a written number, left to right (see the module docstring).
+def segment(image: np.ndarray, score=None, return_marks: bool = False):
+    """The digits of a written number, left to right (see the module docstring); with `return_marks`,
+    (digits, the points and commas left out of them: marks.mark_pieces()).
 
     Raises EmptyDrawingError for a blank image and ValueError with a sentence
     when there are more than MAX_DIGITS pieces.
     """
-    img = ink_image(image)
-    mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
-    edges = S.surroundings(mask)
-    if edges.any():  # what is left is re-levelled: the edge no longer sets what counts as ink
-        img = np.where(edges, 0, img).astype(np.uint8)
-        mask = (img > S.ink_threshold(img) / 2).astype(np.uint8)
+    img, mask = number_ink(image)
+    pen = number_pen(img, mask)
+    marks = mark_pieces(mask, pen)
+    if marks:  # a point or a comma is no part of a digit: its own piece goes, not a neighbour's ink in its box
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        boxes = {(m.x0, m.y0, m.x1 - m.x0, m.y1 - m.y0) for m in marks}
+        gone = np.isin(labels, [j for j in range(1, len(stats)) if tuple(int(v) for v in stats[j, :4]) in boxes])
+        mask[gone] = 0
+        img[cv2.dilate(gone.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
     groups, labels, stats = _groups(mask)
     if not groups:
         raise S.EmptyDrawingError("The image is blank: write a number.")
     height = max(stats[j, cv2.CC_STAT_HEIGHT] for g in groups for j in g)
+    # As from the strokes, a dot is never a digit alone, nor are dots over each other (a colon).
+    dots = [all(max(stats[j, cv2.CC_STAT_WIDTH], stats[j, cv2.CC_STAT_HEIGHT]) - pen < DOT * height for j in g)
+            for g in groups]
+    groups = [g for g, d in zip(groups, dots) if not d] or groups
     groups = _join_flat_groups(groups, stats, height)
     digits, budget, pieces_budget, level = [], [SCORE_BUDGET], [PIECES_BUDGET], S.ink_threshold(img)
     for g in groups:
@@ -533,33 +564,42 @@ def segment(image: np.ndarray, score=None) -> list[Digit]:
         digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"This looks like {len(digits)} pieces; write a number of at most {MAX_DIGITS} digits.")
-    return digits
+    return (digits, marks) if return_marks else digits
 
 
-def segment_strokes(image: np.ndarray, strokes, width: float, score=None) -> list[Digit]:
+def segment_strokes(image: np.ndarray, strokes, width: float, score=None, return_marks: bool = False):
     """The digits of a number drawn on the canvas, from its strokes in drawing order (see the module docstring).
 
     `strokes` are (n, 2) arrays of x, y in `image`'s pixels, as
     canvas_strokes.strokes_from_json() reads them; `width` is the pen's.
     Without strokes that hit the ink the image alone decides, as segment()
-    does. Raises as segment() does.
+    does. Returns and raises as segment() does.
     """
     img = ink_image(image)
     scale = img.shape[0] / np.asarray(image).shape[0]  # ink_image() shrinks a tall image
     strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) * scale for s in strokes]
     masks = _stroke_masks(img, strokes, width * scale)
+    marks = mark_pieces((img > S.ink_threshold(img) / 2).astype(np.uint8), width * scale)
+    for m in marks:  # a point or a comma is no part of a digit
+        for k, mask in enumerate(masks):
+            if mask[m.y0 : m.y1, m.x0 : m.x1].sum() >= 0.5 * mask.sum():
+                masks[k] = np.zeros_like(mask)
     hit = [m.any() for m in masks]
     masks, strokes = [m for m, h in zip(masks, hit) if h], [s for s, h in zip(strokes, hit) if h]
     if not masks or len(masks) > MAX_STROKES:
-        return segment(image, score)
-    return _digits_of_strokes(img, masks, score, width * scale, strokes)
+        return segment(image, score, return_marks)
+    digits = _digits_of_strokes(img, masks, score, width * scale, strokes)
+    return (digits, marks) if return_marks else digits
 
 
-def draw_boxes(image: np.ndarray, digits: list[Digit]) -> np.ndarray:
-    """The ink (as segment() saw it) in gray, with each digit's box in green and its number above: RGB uint8."""
+def draw_boxes(image: np.ndarray, digits: list[Digit], marks=()) -> np.ndarray:
+    """The ink (as segment() saw it) in gray, with each digit's box in green and its number above, and
+    each point or comma (preprocessing.marks) boxed in orange: RGB uint8."""
     ink = ink_image(image)
     rgb = cv2.cvtColor((ink * 0.8).astype(np.uint8), cv2.COLOR_GRAY2RGB)
     for k, d in enumerate(digits, 1):
         cv2.rectangle(rgb, (d.x0, d.y0), (d.x1 - 1, d.y1 - 1), (0, 220, 0), 1)
         cv2.putText(rgb, str(k), (d.x0 + 2, max(10, d.y0 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 220, 0), 1, cv2.LINE_AA)
+    for m in marks:
+        cv2.rectangle(rgb, (m.x0 - 1, m.y0 - 1), (m.x1, m.y1), (255, 150, 0), 1)
     return rgb
