@@ -8,11 +8,12 @@
 through the same preprocess() as the app, whatever its size or polarity.
 With --json the last line printed is one JSON object: accuracy, n,
 per_class, confusion (rows: true digit, columns: predicted), and failures.
---numbers reads DIR/<the number>/*.png (DIR/2026/a.png is a drawing of 2026),
+--numbers reads DIR/<the number>/*.png (DIR/2026/a.png is a drawing of 2026;
+DIR/12.50/ and DIR/1,000/ hold numbers written with a decimal point or comma),
 each segmented into digits (model/number.py); its JSON has exact (share of
-whole numbers read right), digit_accuracy (digits right, where the count of
-digits was right), segmentation_errors (share with the wrong count of
-digits), n and failures.
+whole numbers read right, points and commas too), digit_accuracy (digits
+right, where the count of digits was right), segmentation_errors (share with
+the wrong count of digits), n and failures.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -83,9 +85,14 @@ def evaluate_images(predictor, root: pathlib.Path) -> dict:
 
 
 def number_folder(root: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
-    """(path, number) for every image under root/<number>/, sorted."""
-    return [(p, folder.name) for folder in sorted(root.iterdir()) if folder.is_dir() and folder.name.isdigit()
-            for p in image_files(folder)]
+    """(path, number) for every image under root/<number>/ (digits, maybe with points and commas between them), sorted."""
+    return [(p, folder.name) for folder in sorted(root.iterdir())
+            if folder.is_dir() and re.fullmatch(r"\d+([.,]\d+)*", folder.name) for p in image_files(folder)]
+
+
+def digits_of(number: str) -> str:
+    """A number as read or written, less its points and commas."""
+    return number.replace(".", "").replace(",", "")
 
 
 def evaluate_numbers(predictor, root: pathlib.Path) -> dict:
@@ -102,10 +109,10 @@ def evaluate_numbers(predictor, root: pathlib.Path) -> dict:
             read = ""
             failures.append({"path": str(path), "true": truth, "read": None, "error": str(e)})
         exact += read == truth
-        if len(read) == len(truth):
+        if len(digits_of(read)) == len(digits_of(truth)):
             counted_right += 1
-            digits_counted += len(truth)
-            digits_right += sum(a == b for a, b in zip(read, truth))
+            digits_counted += len(digits_of(truth))
+            digits_right += sum(a == b for a, b in zip(digits_of(read), digits_of(truth)))
         if read != truth and read:
             failures.append({"path": str(path), "true": truth, "read": read})
     n = len(found)
