@@ -362,17 +362,17 @@ def test_a_flag_written_apart_that_reads_as_a_digit_of_its_own_joins_the_digit_b
         return (7, 0.999) if h < 100 else (1, 0.99) if w < 40 else (5, 0.99) if w < 120 else (5, 0.3)
 
     found = segment_strokes(canvas(strokes), strokes, 14, score)
-    assert len(found) == 3  # the 5 with its flag, the 1, and the dash (it lies over no digit) as before
+    assert len(found) == 2  # the 5 with its flag and the 1; the dash lies over no digit: none (as from the image)
     assert found[0].x0 < 90 and found[0].x1 > 225 and len(found[0].strokes) == 2
 
 
 def test_a_dot_is_never_a_digit_and_a_fat_one_cropped_tight_is_still_a_one(cnn):
     one, seven = line((100, 40), (100, 240)), np.array([(220.0, 50.0), (320.0, 50.0), (250.0, 240.0)])
     full_stop = np.array([(170.0, 236.0)])  # a pen's width wide: too big for a speck
-    for strokes in ([one, full_stop, seven], [one, seven]):
+    for strokes, read in (([one, full_stop, seven], "1.7"), ([one, seven], "17")):
         reading = read_number(canvas(strokes, width=24), cnn, strokes, 24)
-        assert reading.number == "17"
-        assert reading.digits[1].box.x0 > 190  # the 7 did not take the dot in
+        assert reading.number == read  # the dot on the line between them is the decimal point
+        assert len(reading.digits) == 2 and reading.digits[1].box.x0 > 190  # the 7 did not take the dot in
     found = segment_strokes(canvas([one], width=24), [one], 24)[0]
     assert found.image[0].max() == 0 and found.image[:, 0].max() == 0  # black all round: read as white on black
 
@@ -482,9 +482,9 @@ def test_a_piece_too_faint_to_stand_out_alone_is_no_digit(cnn, monkeypatch):
     drawing = canvas(strokes)
     found = segment(drawing)
     faint = Digit(600, 620, 60, 230, np.pad(np.full((170, 20), 30, np.uint8), 4))
-    monkeypatch.setattr(number_module, "segment", lambda image, score=None: found + [faint])
+    monkeypatch.setattr(number_module, "segment", lambda image, score=None, return_marks=False: (found + [faint], []))
     assert read_number(drawing, cnn).best_guess == "17"
-    monkeypatch.setattr(number_module, "segment", lambda image, score=None: [faint])
+    monkeypatch.setattr(number_module, "segment", lambda image, score=None, return_marks=False: ([faint], []))
     with pytest.raises(EmptyDrawingError, match="stands out"):
         read_number(drawing, cnn)
 
@@ -511,3 +511,74 @@ def test_a_reader_reads_each_digit_the_network_cut_out(cnn):
     reading = read_number(canvas(strokes), cnn, strokes, 14, reader)
     assert reading.best_guess == "777" and reader.read == 3
     assert [d.box.x0 for d in reading.digits] == [d.box.x0 for d in read_number(canvas(strokes), cnn, strokes, 14).digits]
+
+
+# --- Points and commas ---------------------------------------------------------------------
+
+def one_at(x) -> np.ndarray:
+    return line((x, 30), (x, 220))
+
+
+def zero_at(cx) -> np.ndarray:
+    return ellipse(cx, 125, 48, 95)
+
+
+def seven_at(x) -> np.ndarray:
+    return np.array([(x, 35.0), (x + 100, 35.0), (x + 30, 220.0)])
+
+
+def dab(x, y=214.0) -> np.ndarray:
+    return np.array([(x, y)])
+
+
+def comma_at(x) -> np.ndarray:
+    return line((x, 208), (x - 14, 248), 6)
+
+
+@pytest.mark.parametrize("pen", [6, 14, 24])
+@pytest.mark.parametrize("written, strokes", [
+    ("1,000", lambda: [one_at(80), comma_at(145), zero_at(240), zero_at(380), zero_at(520)]),
+    ("10.7", lambda: [one_at(80), zero_at(200), dab(290), seven_at(330)]),
+])
+def test_a_point_or_a_comma_between_digits_is_read_where_it_was_written(cnn, pen, written, strokes):
+    strokes = strokes()
+    drawing = canvas(strokes, pen)
+    from_strokes, from_image = read_number(drawing, cnn, strokes, pen), read_number(drawing, cnn)
+    assert from_strokes.number == from_strokes.best_guess == written
+    assert from_image.number == written
+    assert len(from_strokes.digits) == len(from_image.digits) == len(written) - 1  # the mark is no digit
+    assert [m.kind for m in from_strokes.marks] == [written[len(written.rstrip("0123456789")) - 1]]
+
+
+@pytest.mark.parametrize("case, strokes, read", [
+    ("a colon", [one_at(80), dab(150, 100), dab(150), seven_at(220)], "17"),
+    ("a dot halfway up", [one_at(80), dab(150, 125), seven_at(220)], "17"),
+    ("a dot under a digit", [zero_at(120), dab(120, 250), seven_at(240)], "07"),
+    ("a full stop after the number", [one_at(80), seven_at(160), dab(300)], "17"),
+])
+def test_what_is_no_decimal_point_is_not_read_as_one(cnn, case, strokes, read):
+    drawing = canvas(strokes, 14)
+    assert read_number(drawing, cnn, strokes, 14).number == read
+    assert read_number(drawing, cnn).number == read
+
+
+def test_a_speck_in_the_gap_of_a_photo_is_no_point(cnn):
+    strokes = [one_at(80), seven_at(220)]
+    drawing = canvas(strokes, 14)
+    drawing[212:214, 150:152] = 255  # far less than a dab of the pen
+    assert read_number(drawing, cnn).number == "17"
+
+
+def test_cli_evaluate_numbers_reads_folders_with_a_point_or_a_comma(tmp_path, capsys):
+    from model import evaluate
+
+    for truth, strokes in [("10.7", [one_at(80), zero_at(200), dab(290), seven_at(330)]),
+                           ("1,07", [one_at(80), comma_at(145), zero_at(240), seven_at(330)])]:
+        (tmp_path / truth).mkdir()
+        cv2.imwrite(str(tmp_path / truth / "a.png"), canvas(strokes, 14))
+    (tmp_path / "1.7").mkdir()
+    cv2.imwrite(str(tmp_path / "1.7" / "a.png"), canvas([one_at(80), seven_at(220)], 14))  # the point left out
+    assert evaluate.main(["--arch", "cnn", "--numbers", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["n"] == 3 and result["exact"] == pytest.approx(2 / 3)
+    assert result["segmentation_errors"] == 0.0 and result["digit_accuracy"] == 1.0  # its digits are right
