@@ -317,6 +317,17 @@ def read_number_cached(image: np.ndarray, strokes: dict | None, canvas_width: in
     return read_number(image, _network, [p * scale for p in points], width * scale, _reader)
 
 
+def marks_found(marks) -> str:
+    """" and a decimal point (orange)", for the caption of the digits found; "" for none."""
+    names = {".": "decimal point", ",": "comma"}
+    kinds = [names[m.kind] for m in marks]
+    if not kinds:
+        return ""
+    counted = [f"{'a' if kinds.count(k) == 1 else kinds.count(k)} {k}{'' if kinds.count(k) == 1 else 's'}"
+               for k in dict.fromkeys(kinds)]
+    return f" and {' and '.join(counted)} (orange)"
+
+
 def number_area(models) -> None:
     """Number mode: a wide canvas (or an upload), each digit boxed and read, the whole number on top."""
     from preprocessing.segment import draw_boxes
@@ -359,7 +370,8 @@ def number_area(models) -> None:
         return
     unsure = [i + 1 for i, d in enumerate(reading.digits) if d.unsure]
     st.metric("Number", reading.number, border=True,
-              help=f"{arch.upper()}; ? marks a digit it is not sure of (best guess {reading.best_guess}).")
+              help=f"{arch.upper()}; ? marks a digit it is not sure of (best guess {reading.best_guess}). "
+                   "A point or a comma written low between two digits is read too.")
     if memory_ids:
         alone = "".join(str(network.predict(d.result.tensor)[0][0]) for d in reading.digits)
         st.caption(f"Your {len(memory_ids)} saved drawing{'s count' if len(memory_ids) > 1 else ' counts'} too "
@@ -367,9 +379,10 @@ def number_area(models) -> None:
     if unsure:
         st.warning(f"Not sure of digit {', '.join(map(str, unsure))}: the best guess is {reading.best_guess}. "
                    "Open a digit below to tell it what it is.")
-    st.image(draw_boxes(image, [d.box for d in reading.digits]), width="stretch",
-             caption=f"{len(reading.digits)} digit{'' if len(reading.digits) == 1 else 's'} found "
-                     f"{'from your strokes' if strokes else 'in the image'}, boxed left to right")
+    st.image(draw_boxes(image, [d.box for d in reading.digits], reading.marks), width="stretch",
+             caption=f"{len(reading.digits)} digit{'' if len(reading.digits) == 1 else 's'}"
+                     f"{marks_found(reading.marks)} found {'from your strokes' if strokes else 'in the image'}, "
+                     "boxed left to right")
     # At least four columns, so a number of one or two digits does not blow each up to half the page.
     for k, (d, column) in enumerate(zip(reading.digits, st.columns(max(4, len(reading.digits)))), 1):
         with column:

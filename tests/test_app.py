@@ -418,6 +418,21 @@ def test_number_mode_reads_an_uploaded_number_digit_by_digit():
     assert [e.label for e in at.expander] == [f"Digit {k}: right? and its steps" for k in (1, 2, 3)]
 
 
+def test_number_mode_reads_a_price_with_its_decimal_point():
+    from test_numbers import canvas, dab, one_at, seven_at, zero_at
+
+    at = start()
+    at.segmented_control(key="mode").set_value("Number").run()
+    at.radio(key="source").set_value("Upload").run()
+    price = canvas([one_at(80), zero_at(200), dab(290), seven_at(330)], 14)
+    at = upload(at, "price.png", png(255 - price))  # dark on light, like a photo of a price tag
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "10.7"
+    captions = [c for image in at.image for c in image.captions]
+    assert captions[0] == "3 digits and a decimal point (orange) found in the image, boxed left to right"
+    assert [e.label for e in at.expander] == [f"Digit {k}: right? and its steps" for k in (1, 2, 3)]
+
+
 def test_a_correction_in_number_mode_counts_at_once_in_the_number(db, tmp_path, monkeypatch):
     from test_numbers import number
 
