@@ -1,7 +1,8 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
     python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
-                                       [--canvas 840x280] [--photo [--ruled]] [--save DIR] [--memory K [--fine-tune]] [--json]
+                                       [--canvas 840x280] [--photo [--ruled]] [--marks] [--save DIR]
+                                       [--memory K [--fine-tune]] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -29,6 +30,12 @@ pale lines 2 px thick every 11-16% of the height, under the ink (a school
 notebook's), the number written across them, the page turned up to 4 degrees
 (photographed a little askew), and in half of the photos a margin line down
 it (darker: a red one in gray) 3-8% of the width from one side, beside the writing.
+--marks writes one number in two as a price or a count is written: a decimal
+point (a dab of the pen on the line) or a comma (a short tail down to the
+left) after one of its digits, in a gap at least MARK_GAP of the height wide;
+a number is read exactly only with its point or comma where it was written,
+and "points and commas right" counts, over the numbers whose digits were
+counted right, those with every mark where it was written and no other.
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads.
 --memory K: each writer has taught the app K drawings of each digit (as
@@ -49,6 +56,7 @@ import collections
 import json
 import math
 import pathlib
+import re
 import sys
 import time
 
@@ -58,12 +66,15 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from model.evaluate import digits_of  # noqa: E402
 from model.number import read_number  # noqa: E402
 from sources import DataError  # noqa: E402
 from sources.canvas import draw_strokes  # noqa: E402
 from sources.pen import default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 
 WIDTH, HEIGHT = 840, 280
+#: With --marks, the gap holding a decimal point or comma is at least this share of the digits' height.
+MARK_GAP = 0.35
 #: A number is "crowded" when a digit covers more than this share of its narrower neighbour's width.
 CROWDED = 0.5
 
@@ -82,10 +93,28 @@ def apart(spans: list[tuple[float, float]], pen: float) -> bool:
     return all(b0 - a1 > pen for (_, a1), (b0, _) in zip(spans, spans[1:]))
 
 
-def compose(digits, rng: np.random.Generator, size: tuple[int, int] = (WIDTH, HEIGHT)
+def pattern(number: str) -> str:
+    """Where a number's points and commas lie: "12.50" as "dd.dd"."""
+    return re.sub(r"\d", "d", number)
+
+
+def mark_stroke(kind: str, x: float, baseline: float, height: float, rng: np.random.Generator) -> np.ndarray:
+    """A decimal point (".": a dab of the pen) or a comma (",": a tail from the line down to the
+    left) written at column `x` on the `baseline` of digits `height` tall, in canvas pixels."""
+    if kind == ".":
+        return np.array([x, baseline - 0.02 * height]) + rng.normal(0, 0.01 * height, (int(rng.integers(1, 4)), 2))
+    length, lean = rng.uniform(0.12, 0.22) * height, rng.uniform(0.2, 0.6)
+    t = np.linspace(0, 1, 6)[:, None]
+    return np.array([x, baseline - 0.03 * height]) + t * np.array([-lean * length, length])
+
+
+def compose(digits, rng: np.random.Generator, size: tuple[int, int] = (WIDTH, HEIGHT), marks: dict | None = None,
+            mark_rng: np.random.Generator | None = None
             ) -> tuple[np.ndarray, list[np.ndarray], int, list[tuple[float, float]]]:
     """One canvas (white on black, `size` = (width, height), 840x280 unless asked) of the pen digits side by side, its strokes in
-    the order written (canvas pixels), the pen width, and each digit's column span (of its centre line)."""
+    the order written (canvas pixels), the pen width, and each digit's column span (of its centre line).
+    `marks` {k: "." or ","} writes a decimal point or comma after digit k, in a gap at least
+    MARK_GAP of the height wide (its shape from `mark_rng`)."""
     canvas_w, canvas_h = size
     height = rng.uniform(0.45, 0.8) * canvas_h
     slant = math.tan(math.radians(rng.uniform(-12, 12)))
@@ -98,11 +127,14 @@ def compose(digits, rng: np.random.Generator, size: tuple[int, int] = (WIDTH, HE
         shapes.append([(s - lo) * scale for s in d.strokes])  # unit height, x from 0
     widths = [max(np.concatenate(s)[:, 0].max(), 0.15) for s in shapes]
     gaps = rng.uniform(-0.12, 0.35, len(digits) - 1)
+    for k in marks or {}:
+        gaps[k] = max(gaps[k], MARK_GAP)
     total = sum(widths) + gaps.sum() + abs(slant)
-    height = min(height, (canvas_w - 2 * stroke - 10) / total, canvas_h - 2 * stroke - 10)
+    below = 0.25 if marks else 0.0  # room under the line for a comma's tail
+    height = min(height, (canvas_w - 2 * stroke - 10) / total, (canvas_h - 2 * stroke - 10) / (1 + below))
     x = rng.uniform(stroke, canvas_w - total * height - stroke)
-    top = rng.uniform(stroke, canvas_h - height - stroke)
-    placed, spans = [], []
+    top = rng.uniform(stroke, canvas_h - (1 + below) * height - stroke)
+    each, spans = [], []
     for shape, w, gap in zip(shapes, widths, list(gaps) + [0.0]):
         mine = []
         for s in shape:
@@ -110,10 +142,19 @@ def compose(digits, rng: np.random.Generator, size: tuple[int, int] = (WIDTH, HE
             pts[:, 0] += x + slant * (height - pts[:, 1]) + (abs(slant) * height if slant < 0 else 0)
             pts[:, 1] += top
             mine.append(pts)
-        placed += mine
+        each.append(mine)
         columns = np.concatenate(mine)[:, 0]
         spans.append((float(columns.min()), float(columns.max())))
         x += (w + gap) * height
+    placed = []
+    for k, mine in enumerate(each):
+        placed += mine
+        if k in (marks or {}):  # written next, on the line in the middle of the gap there (the digits lean)
+            low = [np.concatenate(d) for d in each[k : k + 2]]
+            low = [p[p[:, 1] > top + 0.7 * height, 0] for p in low]
+            left = low[0].max() if len(low[0]) else spans[k][1]
+            right = low[1].min() if len(low[1]) else spans[k + 1][0]
+            placed.append(mark_stroke(marks[k], (left + right) / 2, top + height, height, mark_rng))
     return draw_strokes(placed, stroke, shape=(canvas_h, canvas_w)), placed, stroke, spans
 
 
@@ -198,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="each writer saved K drawings of each digit: read with and without their memory")
     parser.add_argument("--fine-tune", action="store_true",
                         help="with --memory: also read with the network fine-tuned on those drawings, and with both")
+    parser.add_argument("--marks", action="store_true", help="one number in two written with a decimal point or a "
+                        "comma between two of its digits (in a gap at least MARK_GAP wide)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.fine_tune and not args.memory:
@@ -206,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--ruled needs --photo: ruled paper is a photo's")
     inputs = ["image"] if args.photo else ["strokes", "image"] if args.input == "both" else [args.input]
     photo_rng = np.random.default_rng(args.seed + 1000)  # apart from the numbers' draws: the same numbers either way
+    mark_rng = np.random.default_rng(args.seed + 2000)
     try:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         predictor = load_predictor(args.arch, args.weights_dir)
@@ -250,8 +294,11 @@ def main(argv: list[str] | None = None) -> int:
             mine = by_writer[writer]
             labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
             digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
-            truth = "".join(map(str, labels))
-            canvas, strokes, width, spans = compose(digits, rng, args.canvas)
+            marks = {}
+            if args.marks and mark_rng.random() < 0.5:  # one number in two has a point or a comma
+                marks = {int(mark_rng.integers(length - 1)): ".,"[int(mark_rng.integers(2))]}
+            truth = "".join(str(d) + marks.get(i, "") for i, d in enumerate(labels))
+            canvas, strokes, width, spans = compose(digits, rng, args.canvas, marks, mark_rng)
             if args.save:
                 folder = pathlib.Path(args.save) / truth
                 folder.mkdir(parents=True, exist_ok=True)
@@ -288,24 +335,31 @@ def main(argv: list[str] | None = None) -> int:
                             + [("complete", [r for r in mine if r["complete"]]),
                                ("uncrowded", [r for r in mine if r["crowding"] <= CROWDED]),
                                ("apart", [r for r in mine if r["apart"]]),
-                               ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= CROWDED])]):
+                               ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= CROWDED])]
+                            + ([("marked", [r for r in mine if digits_of(r["truth"]) != r["truth"]]),
+                                ("unmarked", [r for r in mine if digits_of(r["truth"]) == r["truth"]])] if args.marks else [])):
             if not group:
                 continue
-            counted = [r for r in group if len(r["read"]) == len(r["truth"])]
-            digits = sum(len(r["truth"]) for r in counted)
+            counted = [r for r in group if len(digits_of(r["read"])) == len(digits_of(r["truth"]))]
+            digits = sum(len(digits_of(r["truth"])) for r in counted)
             ms = np.array([r["ms"] for r in group])
             summary[source][name] = s = {
                 "n": len(group), "exact": sum(r["read"] == r["truth"] for r in group) / len(group),
                 "segmentation_errors": 1 - len(counted) / len(group),
-                "digit_accuracy": sum(a == b for r in counted for a, b in zip(r["read"], r["truth"])) / max(1, digits),
+                "digit_accuracy": sum(a == b for r in counted for a, b in zip(digits_of(r["read"]), digits_of(r["truth"])))
+                / max(1, digits),
                 "ms_p50": float(np.median(ms)), "ms_max": float(ms.max()),
+                # where the digit count is right: points and commas read where they were written, and none else
+                "marks_right": sum(pattern(r["read"]) == pattern(r["truth"]) for r in counted) / max(1, len(counted)),
             }
             label = {"complete": "writers whose recordings are all complete",
                      "uncrowded": "no digit over half of its neighbour",
                      "apart": "no two digits' inks share a column",
-                     "complete_uncrowded": "both of these"}.get(name, f"{name:>4} digits")
+                     "complete_uncrowded": "both of these", "marked": "with a point or a comma",
+                     "unmarked": "without"}.get(name, f"{name:>4} digits")
             print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
-                  f"wrong digit count {s['segmentation_errors']:.2%}, read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")
+                  f"wrong digit count {s['segmentation_errors']:.2%}, points and commas right {s['marks_right']:.2%}, "
+                  f"read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")
     if args.json:
         wrong = [{k: r[k] for k in ("input", "truth", "read")} for r in rows if r["read"] != r["truth"]]
         print(json.dumps({"summary": summary, "examples_wrong": wrong[:50]}))
