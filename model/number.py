@@ -67,8 +67,14 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
 
     digits = []
     reader = reader or predictor
-    boxes, candidates = (segment_strokes(image, strokes, width, confidence, return_marks=True) if strokes
-                         else segment(image, confidence, return_marks=True))
+    def cut(leave_out=None):
+        return (segment_strokes(image, strokes, width, confidence, True, leave_out) if strokes
+                else segment(image, confidence, True, leave_out))
+
+    boxes, candidates = cut()
+    marks = find_marks(candidates, boxes)
+    if len(marks) < len(candidates):  # a piece that is no point or comma (within a digit) is that digit's ink
+        boxes, _ = cut(marks)
     for box in boxes:
         try:
             result = preprocess(box.image, strokes=box.strokes or None, pen_width=box.pen)
@@ -78,4 +84,4 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
         digits.append(ReadDigit(box, result, ranked, reader.is_unsure(ranked)))
     if not digits:
         raise EmptyDrawingError("Nothing in the image stands out enough to be read: write a number darker.")
-    return Reading(digits, find_marks(candidates, [d.box for d in digits]))
+    return Reading(digits, find_marks(marks, [d.box for d in digits]))

@@ -525,16 +525,17 @@ def _surest(box: np.ndarray, straight: list[Digit], score, budget: list[int], le
         return straight
 
 
-def segment(image: np.ndarray, score=None, return_marks: bool = False):
+def segment(image: np.ndarray, score=None, return_marks: bool = False, leave_out=None):
     """The digits of a written number, left to right (see the module docstring); with `return_marks`,
-    (digits, the points and commas left out of them: marks.mark_pieces()).
+    (digits, the points and commas left out of them: marks.mark_pieces()). `leave_out`, when given,
+    names which of those pieces to leave out (the others stay ink of the digits).
 
     Raises EmptyDrawingError for a blank image and ValueError with a sentence
     when there are more than MAX_DIGITS pieces.
     """
     img, mask = number_ink(image)
     pen = number_pen(img, mask)
-    marks = mark_pieces(mask, pen)
+    marks = [m for m in mark_pieces(mask, pen) if leave_out is None or m in leave_out]
     if marks:  # a point or a comma is no part of a digit: its own piece goes, not a neighbour's ink in its box
         _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         boxes = {(m.x0, m.y0, m.x1 - m.x0, m.y1 - m.y0) for m in marks}
@@ -567,7 +568,7 @@ def segment(image: np.ndarray, score=None, return_marks: bool = False):
     return (digits, marks) if return_marks else digits
 
 
-def segment_strokes(image: np.ndarray, strokes, width: float, score=None, return_marks: bool = False):
+def segment_strokes(image: np.ndarray, strokes, width: float, score=None, return_marks: bool = False, leave_out=None):
     """The digits of a number drawn on the canvas, from its strokes in drawing order (see the module docstring).
 
     `strokes` are (n, 2) arrays of x, y in `image`'s pixels, as
@@ -579,7 +580,8 @@ def segment_strokes(image: np.ndarray, strokes, width: float, score=None, return
     scale = img.shape[0] / np.asarray(image).shape[0]  # ink_image() shrinks a tall image
     strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) * scale for s in strokes]
     masks = _stroke_masks(img, strokes, width * scale)
-    marks = mark_pieces((img > S.ink_threshold(img) / 2).astype(np.uint8), width * scale)
+    marks = [m for m in mark_pieces((img > S.ink_threshold(img) / 2).astype(np.uint8), width * scale)
+             if leave_out is None or m in leave_out]
     for m in marks:  # a point or a comma is no part of a digit
         for k, mask in enumerate(masks):
             if mask[m.y0 : m.y1, m.x0 : m.x1].sum() >= 0.5 * mask.sum():
@@ -587,7 +589,7 @@ def segment_strokes(image: np.ndarray, strokes, width: float, score=None, return
     hit = [m.any() for m in masks]
     masks, strokes = [m for m, h in zip(masks, hit) if h], [s for s, h in zip(strokes, hit) if h]
     if not masks or len(masks) > MAX_STROKES:
-        return segment(image, score, return_marks)
+        return segment(image, score, return_marks, leave_out)
     digits = _digits_of_strokes(img, masks, score, width * scale, strokes)
     return (digits, marks) if return_marks else digits
 
