@@ -266,6 +266,7 @@ NUMBER = {  # "147" on the 840x280 number canvas, in its fractions
     "4": [[(0.40, 0.2), (0.33, 0.6), (0.50, 0.6)], [(0.45, 0.35), (0.45, 0.85)]],
     "7": [[(0.62, 0.2), (0.80, 0.2), (0.68, 0.85)]],
 }
+COMMA = [(0.565, 0.80), (0.55, 0.92)]  # low in the gap between the 4 and the 7: "14,7"
 # "10" with the 1 drawn through the 0's side: one blob of ink, two digits by the order of the strokes.
 OVERLAPPING_10 = [[(0.30, 0.15), (0.30, 0.85)],
                   [(0.36 + 0.07 * math.sin(t), 0.5 - 0.32 * math.cos(t)) for t in [k * math.pi / 10 for k in range(21)]]]
@@ -287,3 +288,9 @@ def test_write_a_three_digit_number_and_read_it_back(app_url, browser):
     for path in OVERLAPPING_10:
         stroke(page, box, path)
     expect(prediction(page)).to_have_text("10", timeout=20_000)
+    clear(page, "Write a number on the black strip…")
+    box = canvas_box(page)
+    for path in NUMBER["1"] + NUMBER["4"] + [COMMA] + NUMBER["7"]:
+        stroke(page, box, path)
+    expect(prediction(page)).to_have_text("14,7", timeout=20_000)
+    expect(page.get_by_text("3 digits and a comma (orange) found from your strokes, boxed left to right")).to_be_visible()
