@@ -78,7 +78,7 @@ import numpy as np
 from . import centre_line
 from . import steps as S
 from .canvas_strokes import strokes_to_json
-from .marks import mark_pieces, number_pen
+from .marks import mark_pieces, mark_strokes, number_pen
 
 #: Pieces overlapping horizontally by this share of the narrower one belong to one digit.
 MERGE_OVERLAP = 0.7
@@ -574,18 +574,17 @@ def segment_strokes(image: np.ndarray, strokes, width: float, score=None, return
     `strokes` are (n, 2) arrays of x, y in `image`'s pixels, as
     canvas_strokes.strokes_from_json() reads them; `width` is the pen's.
     Without strokes that hit the ink the image alone decides, as segment()
-    does. Returns and raises as segment() does.
+    does. Returns and raises as segment() does; its points and commas are strokes
+    (marks.mark_strokes()).
     """
     img = ink_image(image)
     scale = img.shape[0] / np.asarray(image).shape[0]  # ink_image() shrinks a tall image
     strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) * scale for s in strokes]
     masks = _stroke_masks(img, strokes, width * scale)
-    marks = [m for m in mark_pieces((img > S.ink_threshold(img) / 2).astype(np.uint8), width * scale)
-             if leave_out is None or m in leave_out]
-    for m in marks:  # a point or a comma is no part of a digit
-        for k, mask in enumerate(masks):
-            if mask[m.y0 : m.y1, m.x0 : m.x1].sum() >= 0.5 * mask.sum():
-                masks[k] = np.zeros_like(mask)
+    found = [(k, m) for k, m in mark_strokes(masks, width * scale, strokes) if leave_out is None or m in leave_out]
+    for k, _ in found:  # a point or a comma is no part of a digit
+        masks[k] = np.zeros_like(masks[k])
+    marks = [m for _, m in found]
     hit = [m.any() for m in masks]
     masks, strokes = [m for m, h in zip(masks, hit) if h], [s for s, h in zip(strokes, hit) if h]
     if not masks or len(masks) > MAX_STROKES:

@@ -596,3 +596,16 @@ def test_a_small_low_piece_within_a_digit_stays_that_digits_ink(cnn, pen):
     for reading in (read_number(drawing, cnn, strokes, pen), read_number(drawing, cnn)):
         assert reading.number == "27" and not reading.marks
         assert reading.digits[0].box.y1 > 232  # the base is the 2's
+
+
+@pytest.mark.parametrize("written, strokes, pen", [
+    ("1.7", lambda: [one_at(80), dab(104), seven_at(200)], 24),  # the dab runs into the 1's foot
+    ("2,0", lambda: [np.array([(40.0, 80), (70, 40), (120, 35), (150, 70), (140, 120), (60, 220), (150, 222)]),
+                     line((168, 212), (158, 250), 6), zero_at(280)], 22),  # the comma into the 2's base
+])
+def test_a_mark_a_fat_pen_ran_into_a_digit_is_still_its_own_stroke(cnn, written, strokes, pen):
+    strokes = strokes()
+    drawing = canvas(strokes, pen)
+    assert cv2.connectedComponents((drawing > 64).astype(np.uint8))[0] - 1 == 2  # one piece with the digit before it
+    reading = read_number(drawing, cnn, strokes, pen)
+    assert reading.number == written and len(reading.digits) == 2
