@@ -46,8 +46,6 @@ COLON = 0.7
 APART = 0.02
 #: Longer than the pen is wide by more than this share of the height: a comma's tail.
 COMMA_TAIL = 0.06
-
-
 #: A mark whose middle lies further than this share of a digit's width inside both its sides is in it.
 INSIDE = 0.25
 
@@ -156,9 +154,9 @@ def number_pen(img: np.ndarray, mask: np.ndarray) -> float:
 
 
 def _within_digit(mark: Mark, height: float, digits) -> bool:
-    """Whether `mark` lies within a digit: its middle between that digit's leftmost and rightmost ink in
-    the rows from ABOVE of the `height` over the mark to its bottom (a piece under a 9's tail, not
-    beside a 7's foot), or most of its ink is the digit's own."""
+    """Whether `mark` lies within a digit: its middle inside the middle of that digit's box (INSIDE), or
+    between the digit's leftmost and rightmost ink in the rows from ABOVE of the `height` over the
+    mark to its bottom (a piece under a 9's tail, not one beside a 7's foot)."""
     from .segment import MARGIN
 
     middle = (mark.x0 + mark.x1) / 2
@@ -173,7 +171,7 @@ def _within_digit(mark: Mark, height: float, digits) -> bool:
 
 
 def find_marks(candidates: list[Mark], digits) -> list[Mark]:
-    """Of a number's `candidates` (mark_pieces(), as segment() and segment_strokes() return them), the
+    """Of a number's `candidates` (as segment() and segment_strokes() return them), the
     decimal points and commas that lie between two of its `digits` (their Digits), left to right; a
     gap with two is read as having none (it may be something else)."""
     if len(digits) < 2:
