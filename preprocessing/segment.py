@@ -546,9 +546,11 @@ def segment(image: np.ndarray, score=None, return_marks: bool = False, leave_out
     if not groups:
         raise S.EmptyDrawingError("The image is blank: write a number.")
     height = max(stats[j, cv2.CC_STAT_HEIGHT] for g in groups for j in g)
-    # As from the strokes, a dot is never a digit alone, nor are dots over each other (a colon).
-    dots = [all(max(stats[j, cv2.CC_STAT_WIDTH], stats[j, cv2.CC_STAT_HEIGHT]) - pen < DOT * height for j in g)
-            for g in groups]
+    # As from the strokes, a dot is never a digit alone, nor are dots over each other (a colon); a blob
+    # within half a pen of the pen's own width is a dot however small the rest (a dab alone).
+    dots = [all(max(stats[j, cv2.CC_STAT_WIDTH], stats[j, cv2.CC_STAT_HEIGHT]) - pen < max(DOT * height, pen / 2)
+                for j in g) for g in groups]
+    only_dots = all(dots)  # then the dots are the drawing (as from the strokes), each one piece: never cut
     groups = [g for g, d in zip(groups, dots) if not d] or groups
     groups = _join_flat_groups(groups, stats, height)
     digits, budget, pieces_budget, level = [], [SCORE_BUDGET], [PIECES_BUDGET], S.ink_threshold(img)
@@ -558,9 +560,9 @@ def segment(image: np.ndarray, score=None, return_marks: bool = False, leave_out
         # Each group is cut within its own box: cropping a piece is then as cheap as the group is small.
         x, y, w, h = cv2.boundingRect(region.view(np.uint8))
         box, region = np.where(region, img, 0)[y : y + h, x : x + w].astype(np.uint8), region[y : y + h, x : x + w]
-        cut = _split(box, region, height, score, budget, level)
+        cut = [d for d in [_crop(box, region, level)] if d] if only_dots else _split(box, region, height, score, budget, level)
         whole = cut[0] if len(cut) == 1 else _crop(box, region, level)
-        if score is not None and whole is not None and _touching(whole, height):
+        if score is not None and whole is not None and not only_dots and _touching(whole, height):
             cut = _surest(box, cut, score, pieces_budget, level, height)
         digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
