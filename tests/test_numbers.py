@@ -609,3 +609,11 @@ def test_a_mark_a_fat_pen_ran_into_a_digit_is_still_its_own_stroke(cnn, written,
     assert cv2.connectedComponents((drawing > 64).astype(np.uint8))[0] - 1 == 2  # one piece with the digit before it
     reading = read_number(drawing, cnn, strokes, pen)
     assert reading.number == written and len(reading.digits) == 2
+
+
+@pytest.mark.parametrize("pen", [14, 24])
+def test_a_dab_alone_is_one_piece_and_the_network_is_not_sure_of_it(cnn, pen):
+    drawing = canvas([dab(150)], pen)
+    for reading in (read_number(drawing, cnn, [dab(150)], pen), read_number(drawing, cnn)):
+        assert len(reading.digits) == 1 and reading.number == "?"  # not cut in two as touching digits
+
