@@ -617,3 +617,13 @@ def test_a_dab_alone_is_one_piece_and_the_network_is_not_sure_of_it(cnn, pen):
     for reading in (read_number(drawing, cnn, [dab(150)], pen), read_number(drawing, cnn)):
         assert len(reading.digits) == 1 and reading.number == "?"  # not cut in two as touching digits
 
+
+
+def test_cli_predict_number_prints_a_price_with_its_point(tmp_path, capsys):
+    from model import predict
+
+    path = tmp_path / "price.png"
+    cv2.imwrite(str(path), 255 - canvas([one_at(80), zero_at(200), dab(290), seven_at(330)], 14))
+    assert predict.main(["--number", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{path}: 10.7" and len(lines) == 4  # the number, then its three digits' top-3
