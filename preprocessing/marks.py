@@ -111,15 +111,15 @@ def mark_pieces(mask: np.ndarray, pen: float) -> list[Mark]:
     return sorted(marks, key=lambda m: m.x0)
 
 
-def mark_strokes(masks: list[np.ndarray], pen: float, points=None) -> list[tuple[int, Mark]]:
+def mark_strokes(masks: list[np.ndarray], pen: float, points) -> list[tuple[int, Mark]]:
     """(index, Mark) of the strokes that are points and commas, left to right: `masks` are the ink
-    each stroke of a number drew (boolean, in drawing order; a pen `pen` pixels wide). The same rules
+    each stroke of a number drew (boolean, in drawing order; a pen `pen` pixels wide), `points` the
+    strokes themselves ((n, 2) arrays of x, y in the masks' pixels). The same rules
     as mark_pieces(), on the strokes: a point that a fat pen made touch a digit is still a stroke of
     its own, so it is as big as the pen drew it (less the pen), only other ink above its top, not
     beside it, makes it part of a digit, and only strokes that touch no other are a colon's dots.
-    With the strokes' `points` ((n, 2) arrays of x, y in the masks' pixels), a stroke touching
-    another whose line comes within APART of the height of the other's line (its ink less half the
-    pen) is part of it (a thin pen's flick off a 3)."""
+    And a stroke touching another whose line comes within APART of the height of the other's line
+    (its ink less half the pen) is part of it (a thin pen's flick off a 3)."""
     boxes = []
     for m in masks:
         ys, xs = np.nonzero(m)
@@ -135,7 +135,7 @@ def mark_strokes(masks: list[np.ndarray], pen: float, points=None) -> list[tuple
     for k in small:
         if masks[k].sum() < LEAST_INK * pen**2:
             continue
-        if points is not None and (masks[k] & others[k]).any():
+        if (masks[k] & others[k]).any():
             apart = cv2.distanceTransform((~others[k]).astype(np.uint8), cv2.DIST_L2, 3)
             xy = np.round(np.asarray(points[k], np.float64).reshape(-1, 2)).astype(int)
             xy = np.clip(xy, 0, [apart.shape[1] - 1, apart.shape[0] - 1])
