@@ -5,8 +5,21 @@
     predictor.predict(result.tensor)       # [(digit, probability), ...] all 10, most probable first
 """
 
-from .networks import CNN, MLP, build
-from .predict import Predictor, load_predictor
-from .weights import WeightsError, load_weights, save_weights
+import importlib
 
-__all__ = ["CNN", "MLP", "build", "Predictor", "load_predictor", "WeightsError", "load_weights", "save_weights"]
+#: Where each name the package offers lives. Imported on first use (PEP 562), so that
+#: `python -m model.predict` does not find model.predict already imported by the package
+#: (runpy warns of "unpredictable behaviour" then).
+_EXPORTS = {
+    "CNN": "networks", "MLP": "networks", "build": "networks",
+    "Predictor": "predict", "load_predictor": "predict",
+    "WeightsError": "weights", "load_weights": "weights", "save_weights": "weights",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -40,7 +40,7 @@ def decode_image(data: bytes, name: str = "The file") -> np.ndarray:
                 if im.mode == "F":  # floating point (a TIFF from a digit corpus): 0..1 or 0..255
                     values = np.nan_to_num(np.asarray(im, dtype=np.float64))
                     top = 1.0 if 0 < values.max() <= 1.0 else 255.0
-                    return np.rint(np.clip(values / top * 255.0, 0, 255)).astype(np.uint8)
+                    return np.rint(np.clip(values, 0.0, top) * (255.0 / top)).astype(np.uint8)  # clipped first: 1e38 * 255 overflows
                 if im.mode in ("I;16", "I;16B", "I"):
                     im = im.point(lambda v: v / 256).convert("L")
                 elif im.mode == "1":

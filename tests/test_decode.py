@@ -1,4 +1,5 @@
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -29,6 +30,17 @@ def test_a_floating_point_tiff_in_either_range_decodes_to_gray(top):
     values[5:15, 9:11] = top
     out = decode_image(encode(values, "TIFF"))  # float32 is PIL's mode "F"
     assert out.dtype == np.uint8 and out[10, 10] == 255 and out[0, 0] == 0
+
+
+def test_a_floating_point_tiff_with_nan_inf_or_huge_values_decodes_without_warnings():
+    """Non-finite or enormous values (a broken export) are clipped, not overflowed (numpy would warn)."""
+    values = np.zeros((20, 20), np.float32)
+    values[5:15, 9:11] = np.float32(3e38)
+    values[0, 0], values[0, 1], values[0, 2] = np.nan, np.inf, -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = decode_image(encode(values, "TIFF"))
+    assert out[10, 10] == 255 and out[0, 0] == 0 and out[0, 1] == 255 and out[0, 2] == 0 and out[3, 3] == 0
 
 
 def test_palette_and_transparency_become_rgb_or_rgba():

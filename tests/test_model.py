@@ -2,6 +2,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import pathlib
 import threading
 
 import numpy as np
@@ -438,6 +439,17 @@ def test_predict_cli_prints_top3(tmp_path, capsys):
     assert status == 1  # the blank one failed
     assert lines[0].startswith(str(image)) and lines[0].count("%") == 3
     assert "blank" in lines[1]
+
+
+@pytest.mark.parametrize("cli", ["predict", "evaluate", "train", "finetune", "report"])
+def test_each_cli_runs_as_a_module_without_warnings(cli):
+    """`python -m model.<cli>`: the package must not have imported the module already (runpy warns)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-W", "error", "-m", f"model.{cli}", "--help"], capture_output=True, text=True,
+                         cwd=pathlib.Path(__file__).resolve().parents[1], timeout=120)
+    assert run.returncode == 0 and run.stderr == "" and "usage:" in run.stdout
 
 
 def test_train_cli_says_what_to_do_without_data(tmp_path, capsys):
