@@ -31,7 +31,8 @@ def sidebar() -> None:
     if "(yours)" in st.session_state.model:
         st.sidebar.button("Back to the shipped model", on_click=back_to_shipped)
     st.sidebar.slider("Stroke width", 2, 40, 20, key="stroke",
-                      help="Any width works: the pipeline rescales strokes to MNIST's width.")
+                      help="Any width works: the pipeline rescales strokes to MNIST's width. A number strip lower "
+                           "than the digit canvas draws the pen thinner in step (half as high, half as wide).")
     st.sidebar.toggle(
         "Update while drawing", value=True, key="realtime",
         help="Off: the drawing is sent only when you press the canvas toolbar's ⬆ button "

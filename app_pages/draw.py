@@ -15,6 +15,7 @@ from app_pages.common import (current_profile, get_predictor, get_store, label_t
 from model import WeightsError
 from model.saliency import METHOD, overlay, saliency_map
 from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess_canvas
+from preprocessing.canvas_strokes import strip_pen, strokes_from_json
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
 from sources.user import IMAGE_SUFFIXES
@@ -267,7 +268,7 @@ def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | Non
         drawing = NewDrawing(
             label=0, input_png=encode_png(image), image28_png=encode_png(result.image), source=source,
             strokes=strokes, predictions={k: [[d, round(p, 6)] for d, p in r[:3]] for k, r in answers.items()},
-            weights=weights, stroke_width=int(st.session_state.get("stroke", 0)) if source == "canvas" else None,
+            weights=weights, stroke_width=pen_width(strokes) if source == "canvas" else None,
         )
         options = FEEDBACK if top is not None else FEEDBACK[1:]
         st.pills("Right? Tap ✓, or the digit it really is", options, key=f"right-{digest}",
@@ -275,6 +276,13 @@ def feedback(image: np.ndarray, result: Result, source: str, strokes: dict | Non
                  help=f"✓ saves it as {top}." if top is not None else None, wrap=True)
     if problems:
         saving_problems()
+
+
+def pen_width(strokes: dict | None) -> int | None:
+    """The pen's width in the saved drawing's pixels, from its strokes (json_data): the sidebar's width on
+    the digit canvas, less on a lower number strip (strip_pen()); None without strokes."""
+    width = strokes_from_json(strokes)[1] if strokes else 0.0
+    return max(1, round(width)) if width > 0 else None
 
 
 def saving_problems() -> None:
@@ -310,7 +318,6 @@ def read_number_cached(image: np.ndarray, strokes: dict | None, canvas_width: in
     memory). `memory` names what the reader remembers (whose saved drawings, their ids and labels):
     with `path` and `mtime_ns`, it keys the cache, as the predictors themselves cannot."""
     from model.number import read_number
-    from preprocessing.canvas_strokes import strokes_from_json
 
     points, width = strokes_from_json(strokes)
     scale = image.shape[1] / canvas_width  # the canvas's pixels may be finer than its CSS pixels
@@ -335,8 +342,12 @@ def number_area(models) -> None:
     source = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="source", label_visibility="collapsed")
     if source == "Draw":
         canvas_size = number_canvas_size()
+        # Room for the canvas's toolbar, which floats over whatever lies just above the strip (on a
+        # phone, the Narrow button).
+        st.markdown('<div style="height: 0.75rem"></div>', unsafe_allow_html=True)
         st.session_state.setdefault("canvas_id", 0)
-        canvas = st_canvas(stroke_width=int(st.session_state.get("stroke", 20)), stroke_color="#FFFFFF",
+        pen = strip_pen(int(st.session_state.get("stroke", 20)), canvas_size[1])
+        canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF",
                            background_color="#000000", update_streamlit=bool(st.session_state.get("realtime", True)),
                            width=canvas_size[0], height=canvas_size[1], drawing_mode="freedraw",
                            return_image_data=True, key=f"number-canvas-{st.session_state.canvas_id}-{canvas_size[0]}")

@@ -1,7 +1,7 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
     python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
-                                       [--canvas 840x280] [--photo [--ruled]] [--marks] [--save DIR]
+                                       [--canvas 840x280 [--unscaled-pen]] [--photo [--ruled]] [--marks] [--save DIR]
                                        [--memory K [--fine-tune]] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
@@ -21,7 +21,9 @@ numbers in which no digit covers more than CROWDED of its neighbour's width (the
 -12% of the height, so a narrow digit can lie almost wholly over its neighbour), and over the
 numbers in which no two digits' inks share a column (as a number written with spaces).
 --canvas WxH writes on a canvas of that size instead (the app's phone strip is
-320x128: the same pens on smaller digits).
+320x128), with the pen scaled with its height as the app's number strip scales
+the chosen width (strip_pen(): 3-24 px become 2-11 px on the phone's strip);
+--unscaled-pen keeps the 3-24 px pens there (what the app drew before).
 --photo reads each number (from the image alone) as a photo of paper that
 takes in what lies beyond it: dark ink on light paper, and a dark band (the
 desk) 5-15% of the width or height wide on one side, or a dark corner, set
@@ -69,6 +71,7 @@ if str(ROOT) not in sys.path:
 from model.evaluate import digits_of  # noqa: E402
 from model.number import read_number  # noqa: E402
 from sources import DataError  # noqa: E402
+from preprocessing.canvas_strokes import strip_pen  # noqa: E402
 from sources.canvas import draw_strokes  # noqa: E402
 from sources.pen import default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 
@@ -109,16 +112,19 @@ def mark_stroke(kind: str, x: float, baseline: float, height: float, rng: np.ran
 
 
 def compose(digits, rng: np.random.Generator, size: tuple[int, int] = (WIDTH, HEIGHT), marks: dict | None = None,
-            mark_rng: np.random.Generator | None = None
+            mark_rng: np.random.Generator | None = None, scale_pen: bool = True
             ) -> tuple[np.ndarray, list[np.ndarray], int, list[tuple[float, float]]]:
     """One canvas (white on black, `size` = (width, height), 840x280 unless asked) of the pen digits side by side, its strokes in
     the order written (canvas pixels), the pen width, and each digit's column span (of its centre line).
     `marks` {k: "." or ","} writes a decimal point or comma after digit k, in a gap at least
-    MARK_GAP of the height wide (its shape from `mark_rng`)."""
+    MARK_GAP of the height wide (its shape from `mark_rng`). With `scale_pen`, a canvas lower than the
+    app's 280 px draws the pen thinner in step, as the app's number strip does (strip_pen())."""
     canvas_w, canvas_h = size
     height = rng.uniform(0.45, 0.8) * canvas_h
     slant = math.tan(math.radians(rng.uniform(-12, 12)))
     stroke = int(rng.integers(3, 25))
+    if scale_pen:
+        stroke = strip_pen(stroke, canvas_h)
     shapes = []
     for d in digits:
         points = np.concatenate(d.strokes)
@@ -230,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", metavar="DIR")
     parser.add_argument("--input", choices=["strokes", "image", "both"], default="both",
                         help="read from the strokes (as the canvas gives them), the image alone, or both")
+    parser.add_argument("--unscaled-pen", action="store_true", help="on a canvas lower than 280 px, draw with the "
+                        "pen as chosen (3-24 px), not scaled with the height as the app's number strip draws it "
+                        "(preprocessing.canvas_strokes.strip_pen; what the app did before)")
     parser.add_argument("--canvas", default=f"{WIDTH}x{HEIGHT}", type=canvas_size, metavar="WxH",
                         help="the canvas's size in pixels (default: %(default)s; the app's phone strip: 320x128)")
     parser.add_argument("--photo", action="store_true", help="read each number, from the image alone, as a photo of "
@@ -298,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.marks and mark_rng.random() < 0.5:  # one number in two has a point or a comma
                 marks = {int(mark_rng.integers(length - 1)): ".,"[int(mark_rng.integers(2))]}
             truth = "".join(str(d) + marks.get(i, "") for i, d in enumerate(labels))
-            canvas, strokes, width, spans = compose(digits, rng, args.canvas, marks, mark_rng)
+            canvas, strokes, width, spans = compose(digits, rng, args.canvas, marks, mark_rng, not args.unscaled_pen)
             if args.save:
                 folder = pathlib.Path(args.save) / truth
                 folder.mkdir(parents=True, exist_ok=True)

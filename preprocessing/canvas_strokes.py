@@ -40,6 +40,13 @@ CANVAS = 280
 SHIFT = 4  # sub-pixel precision of cv2 drawing: coordinates in 1/16 px
 
 
+def strip_pen(width: float, height: int) -> int:
+    """The pen width a canvas `height` px high draws with, for the app's pen `width` (chosen on the
+    CANVAS px digit canvas): scaled with the height, at least 2 px, so a number written on a lower
+    strip looks as a digit does on the square (a 20 px pen on a phone's 128 px strip is 9 px)."""
+    return max(2, round(width * min(1.0, height / CANVAS)))
+
+
 def _path_points(commands) -> np.ndarray | None:
     """The (n, 2) points a freedraw path passed through, or None if `commands` is not one."""
     points = []

@@ -4,6 +4,7 @@ Skipped where Chromium is not installed, except under CI (CI=true), where
 .ci/run installs it and a missing browser is a failure.
 """
 
+import io
 import json
 import math
 import os
@@ -17,7 +18,9 @@ import time
 import urllib.request
 import zipfile
 
+import numpy as np
 import pytest
+from PIL import Image
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium")
@@ -194,6 +197,16 @@ def test_a_number_on_a_phone_gets_a_canvas_as_wide_as_the_screen(app_url, browse
     for path in NUMBER["1"] + NUMBER["7"]:
         stroke(page, box, path)
     expect(prediction(page)).to_have_text("17", timeout=20_000)
+    # The canvas's toolbar shows over the strip's top edge while the pen is on it: it must leave the
+    # strip's buttons above free to tap (Narrow's right end).
+    narrow = page.locator("button").filter(has_text=re.compile(r"^Narrow$")).bounding_box()
+    end = (narrow["x"] + 0.9 * narrow["width"], narrow["y"] + narrow["height"] / 2)
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('button')?.innerText", end) == "Narrow"
+    # The default 20 px pen on the 128 px strip draws 9 px wide (strip_pen()): the 1, upright in the
+    # strip's first eighth, is about that wide half way down (3 screen pixels to the CSS pixel).
+    shot = np.asarray(Image.open(io.BytesIO(page.locator("canvas").first.screenshot())).convert("L"))
+    row = shot[shot.shape[0] // 2, : shot.shape[1] // 6]
+    assert 6 * 3 <= np.count_nonzero(row > 128) <= 12 * 3
 
 
 TABLET_AGENT = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "

@@ -11,7 +11,7 @@ from conftest import ROOT, draw_digit
 from model.number import read_number
 from model.predict import load_predictor
 from preprocessing import EmptyDrawingError
-from preprocessing.canvas_strokes import strokes_from_json, strokes_to_json
+from preprocessing.canvas_strokes import strip_pen, strokes_from_json, strokes_to_json
 from preprocessing.centre_line import ink_pieces
 from preprocessing.segment import segment, segment_strokes
 from sources.pen import PenDigit
@@ -417,6 +417,10 @@ def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
     canvas, strokes, width, spans = module.compose(ones, np.random.default_rng(0), (320, 128))
     assert canvas.shape == (128, 320) and len(strokes) == 8 and len(spans) == 8
     assert all(0 <= s[:, 0].min() and s[:, 0].max() < 320 and 0 <= s[:, 1].min() and s[:, 1].max() < 128 for s in strokes)
+    for seed in range(5):  # the phone strip's pen is the app's there: the chosen 3-24 px scaled by 128/280
+        pens = [module.compose(ones, np.random.default_rng(seed), size, scale_pen=scaled)[2]
+                for size, scaled in [((840, 280), True), ((320, 128), True), ((320, 128), False)]]
+        assert pens[1] == strip_pen(pens[0], 128) < pens[0] == pens[2]
     assert module.apart([(0, 10), (20, 30)], pen=8) and module.apart([(0, 10)], pen=50)
     assert not module.apart([(0, 10), (20, 30)], pen=12)  # the centre lines are apart, the inks not
     assert not module.apart([(0, 10), (8, 40)], pen=1)
@@ -627,3 +631,10 @@ def test_cli_predict_number_prints_a_price_with_its_point(tmp_path, capsys):
     assert predict.main(["--number", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{path}: 10.7" and len(lines) == 4  # the number, then its three digits' top-3
+
+
+def test_a_lower_number_strip_draws_the_pen_thinner_in_step():
+    """The sidebar's width is for the 280 px digit canvas; the phone's 128 px strip draws 20 px as 9."""
+    assert strip_pen(20, 280) == 20 and strip_pen(20, 840) == 20  # never fatter than asked
+    assert strip_pen(20, 128) == 9 and strip_pen(40, 160) == 23
+    assert strip_pen(2, 128) == 2 and strip_pen(3, 128) == 2  # at least 2 px: still a line to see
