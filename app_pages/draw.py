@@ -324,6 +324,33 @@ def read_number_cached(image: np.ndarray, strokes: dict | None, canvas_width: in
     return read_number(image, _network, [p * scale for p in points], width * scale, _reader)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def several_digits_cached(image: np.ndarray, strokes: dict | None, canvas_width: int, path: str, mtime_ns: int,
+                          _network) -> tuple[int, str] | None:
+    """(how many digits, the number read) when a Digit-mode drawing is plainly several digits written
+    side by side (model.number.several_digits()), else None; `path` and `mtime_ns` name the network."""
+    from model.number import several_digits
+
+    points, width = strokes_from_json(strokes) if strokes else ([], 0.0)
+    scale = image.shape[1] / canvas_width  # the canvas's pixels may be finer than its CSS pixels
+    reading = several_digits(image, _network, [p * scale for p in points] or None, width * scale)
+    return None if reading is None else (len(reading.digits), reading.number)
+
+
+def number_hint(place, image: np.ndarray, strokes: dict | None, arch: str, path: pathlib.Path) -> None:
+    """In `place`, under the answer: a drawing of several digits side by side is a number, which Digit
+    mode reads as one digit; say so, and where numbers are read."""
+    try:
+        found = several_digits_cached(image, strokes, CANVAS_SIZE if strokes else image.shape[1], str(path),
+                                      path.stat().st_mtime_ns, get_predictor(arch, path))
+    except (OSError, WeightsError):
+        return
+    if found:
+        count, number = found
+        place.info(f"This looks like {count} digits, {number}, and Digit mode reads one digit. To read a whole "
+                   "number, choose **Number** above.")
+
+
 def marks_found(marks) -> str:
     """" and a decimal point (orange)", for the caption of the digits found; "" for none."""
     names = {".": "decimal point", ",": "comma"}
@@ -452,6 +479,7 @@ def main_area() -> None:
             if ranked is not None:
                 answers[arch] = ranked
                 weights[arch] = weights_info(path)
+        hint = st.empty()  # filled at the end of the run: the answer first, then whether it is a number
         feedback(image, result, "canvas" if source == "Draw" else "upload", strokes, answers, weights)
         if answers:
             st.markdown("**What the network looked at**")
@@ -465,6 +493,8 @@ def main_area() -> None:
         first = next((arch, path) for arch, path in models if arch in answers)
         step_comparison(image, strokes, result, *first)
     show_steps(result)
+    if answers:
+        number_hint(hint, image, strokes, *first)
 
 
 st.title("✏️ Digit recognizer")

@@ -51,6 +51,41 @@ class Reading:
         return with_marks(text, [d.box for d in self.digits], self.marks)
 
 
+#: A drawing in Digit mode is tried as a number only when its ink is wider than this times its height:
+#: 96% of one digit's drawings are narrower than 1.1 (segment.DIGIT_ASPECT), two side by side wider.
+SEVERAL_ASPECT = 1.1
+#: ...and its digits' boxes lie over no more than this share of the narrower neighbour's columns.
+SEVERAL_OVERLAP = 0.5
+
+
+def several_digits(image: np.ndarray, predictor, strokes=None, width: float = 0.0) -> Reading | None:
+    """The drawing read as a whole number when it is plainly several digits written side by side (for
+    Digit mode, where "42" would be read as one digit): wider than SEVERAL_ASPECT times its height,
+    cut into two or more digits, each read surely, none lying over another's columns; else None."""
+    from preprocessing.segment import number_ink
+
+    if strokes:  # the ink's extent from the pen's path: a fifth of the time of finding the ink
+        points = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
+        extent = points.max(0) - points.min(0) + width
+    else:
+        try:
+            ys, xs = np.nonzero(number_ink(image)[1])
+        except ValueError:
+            return None
+        extent = np.array([xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]) if len(xs) else np.zeros(2)
+    if extent[0] <= SEVERAL_ASPECT * extent[1]:
+        return None
+    try:
+        reading = read_number(image, predictor, strokes, width)
+    except ValueError:
+        return None
+    boxes = [d.box for d in reading.digits]
+    over = [(a.x1 - b.x0) / min(a.x1 - a.x0, b.x1 - b.x0) for a, b in zip(boxes, boxes[1:])]
+    if len(boxes) < 2 or any(d.unsure for d in reading.digits) or max(over, default=0.0) > SEVERAL_OVERLAP:
+        return None
+    return reading
+
+
 def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, reader=None) -> Reading:
     """Segment `image` into digits (by its `strokes` when given, see preprocessing.segment; where
     that is ambiguous, as `predictor` is surest) and read each with `reader` (default `predictor`).

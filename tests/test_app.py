@@ -418,6 +418,18 @@ def test_number_mode_reads_an_uploaded_number_digit_by_digit():
     assert [e.label for e in at.expander] == [f"Digit {k}: right? and its steps" for k in (1, 2, 3)]
 
 
+def test_digit_mode_says_when_a_drawing_is_a_number_and_where_numbers_are_read():
+    from test_numbers import number
+
+    at = upload(start(), "year.png", png(255 - number("170", 40)))
+    assert not at.exception, at.exception
+    hints = [i.value for i in at.info if "Number" in i.value]
+    assert hints == ["This looks like 3 digits, 170, and Digit mode reads one digit. To read a whole number, "
+                     "choose **Number** above."]
+    at = upload(at, "seven.png", png(255 - draw_digit("7")))  # one digit: no such word
+    assert at.metric[0].value == "7" and not [i for i in at.info if "Number" in i.value]
+
+
 def test_number_mode_reads_a_price_with_its_decimal_point():
     from test_numbers import canvas, dab, one_at, seven_at, zero_at
 

@@ -160,6 +160,17 @@ def test_draw_clear_draw_again_in_a_real_browser(app_url, browser, tmp_path):
     assert (tmp_path / "app.png").stat().st_size > 10_000
 
 
+def test_a_number_written_on_the_digit_canvas_is_told_to_go_to_number_mode(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(app_url)
+    expect(page.get_by_text("Draw a digit on the black square…")).to_be_visible(timeout=30_000)
+    box = canvas_box(page)
+    for path in [[(0.15, 0.3), (0.15, 0.7)], [(0.55, 0.3), (0.85, 0.3), (0.65, 0.7)]]:  # "17", small, apart
+        stroke(page, box, path)
+    expect(page.get_by_text(re.compile(r"^This looks like 2 digits, 17, and Digit mode reads one digit"))).to_be_visible(
+        timeout=20_000)
+
+
 def test_a_small_digit_under_a_fat_pen_is_redrawn_from_its_strokes(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     page.goto(app_url)

@@ -638,3 +638,22 @@ def test_a_lower_number_strip_draws_the_pen_thinner_in_step():
     assert strip_pen(20, 280) == 20 and strip_pen(20, 840) == 20  # never fatter than asked
     assert strip_pen(20, 128) == 9 and strip_pen(40, 160) == 23
     assert strip_pen(2, 128) == 2 and strip_pen(3, 128) == 2  # at least 2 px: still a line to see
+
+
+def test_several_digits_side_by_side_on_the_digit_canvas_are_told_apart_from_one_digit(cnn):
+    """Digit mode's "this looks like a number": two digits apart on the square, from the strokes and the image."""
+    from model.number import several_digits
+
+    def small(strokes, dx):  # the number helpers' 280 px tall strokes, at half size, moved right by dx
+        return [s * 0.5 + np.array([dx, 70.0]) for s in strokes]
+
+    seventeen = small([one_at(40)], 0) + small([seven_at(300)], 0)
+    image = canvas(seventeen, 12, shape=(280, 280))
+    for strokes in (seventeen, None):
+        reading = several_digits(image, cnn, strokes, 12.0 if strokes else 0.0)
+        assert reading is not None and reading.number == "17"
+    four = [np.array([(110.0, 60), (5, 160), (275, 160)]), line((170, 80), (170, 230))]  # two strokes, one wide digit
+    zero = [ellipse(140, 140, 120, 80)]  # wider than tall, but one digit
+    for one in (four, zero):
+        assert several_digits(canvas(one, 12, shape=(280, 280)), cnn, one, 12.0) is None
+    assert several_digits(np.zeros((280, 280), np.uint8), cnn) is None  # blank: nothing to say
