@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 NEED_DATA = ["canvas_style", "framings", "mnist_stroke_ratio", "not_sure", "personal", "real_pen", "renderer_fidelity",
-             "thin_strokes", "whole_numbers"]
+             "thin_strokes", "whole_numbers", "number_in_digit_mode"]
 
 
 @pytest.fixture(scope="module")
