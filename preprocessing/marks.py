@@ -48,6 +48,9 @@ APART = 0.02
 COMMA_TAIL = 0.06
 #: A mark whose middle lies further than this share of a digit's width inside both its sides is in it.
 INSIDE = 0.25
+#: A comma hangs below the line: its bottom lies lower than the digits' (their median) by more than this
+#: share of the height. A tail ending on the line is a digit's stroke written apart (a 3's foot).
+COMMA_BELOW = 0.03
 
 
 @dataclass(frozen=True)
@@ -178,8 +181,11 @@ def find_marks(candidates: list[Mark], digits) -> list[Mark]:
         return []
     centres = sorted((d.x0 + d.x1) / 2 for d in digits)
     height = max(d.y1 - d.y0 for d in digits)
+    line = float(np.median([d.y1 for d in digits]))
     in_gap: dict[int, list[Mark]] = {}
     for m in candidates:
+        if m.kind == "," and m.y1 <= line + COMMA_BELOW * height:
+            continue
         gap = int(np.searchsorted(centres, (m.x0 + m.x1) / 2))
         if 0 < gap < len(centres) and not _within_digit(m, height, digits):
             in_gap.setdefault(gap, []).append(m)

@@ -554,7 +554,15 @@ def test_a_point_or_a_comma_between_digits_is_read_where_it_was_written(cnn, pen
     assert [m.kind for m in from_strokes.marks] == [written[len(written.rstrip("0123456789")) - 1]]
 
 
+def three_with_its_foot_apart(x) -> list[np.ndarray]:
+    """A 3 whose foot, a short stroke ending on the line to the left of its body, is written apart
+    (as one held-out writer writes them): comma-shaped, but no comma hangs no lower than the digits."""
+    return [np.array([(x + 25, 50.0), (x + 55, 32), (x + 95, 50), (x + 88, 100), (x + 50, 122), (x + 100, 150),
+                      (x + 95, 195), (x + 75, 212)]), line((x + 45, 221), (x - 5, 207), 6)]
+
+
 @pytest.mark.parametrize("case, strokes, read", [
+    ("a 3's foot written apart", [one_at(80), *three_with_its_foot_apart(170), seven_at(320)], "137"),
     ("a colon", [one_at(80), dab(150, 100), dab(150), seven_at(220)], "17"),
     ("a dot halfway up", [one_at(80), dab(150, 125), seven_at(220)], "17"),
     ("a dot under a digit", [zero_at(120), dab(120, 250), seven_at(240)], "07"),
