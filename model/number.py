@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from preprocessing import EmptyDrawingError, Options, Result, preprocess
@@ -83,7 +84,26 @@ def several_digits(image: np.ndarray, predictor, strokes=None, width: float = 0.
     over = [(a.x1 - b.x0) / min(a.x1 - a.x0, b.x1 - b.x0) for a, b in zip(boxes, boxes[1:])]
     if len(boxes) < 2 or any(d.unsure for d in reading.digits) or max(over, default=0.0) > SEVERAL_OVERLAP:
         return None
+    if strokes is None and _cut_through_ink(image, boxes):
+        return None
     return reading
+
+
+def _cut_through_ink(image: np.ndarray, boxes) -> bool:
+    """Whether two of the Digits `boxes` (segment()'s, of `image`) share a piece of ink: from an image
+    alone, a wide 0 cut in two reads as a sure "6" and "7"; digits written apart are pieces of their own."""
+    from preprocessing.segment import MARGIN, number_ink
+
+    _, pieces = cv2.connectedComponents(number_ink(image)[1], connectivity=8)
+    owner: dict[int, int] = {}
+    for k, d in enumerate(boxes):
+        ys, xs = np.nonzero(d.image)
+        ys, xs = ys + d.y0 - MARGIN, xs + d.x0 - MARGIN
+        inside = (ys >= 0) & (ys < pieces.shape[0]) & (xs >= 0) & (xs < pieces.shape[1])
+        for piece in np.unique(pieces[ys[inside], xs[inside]]):
+            if piece and owner.setdefault(int(piece), k) != k:
+                return True
+    return False
 
 
 def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, reader=None) -> Reading:

@@ -665,3 +665,24 @@ def test_several_digits_side_by_side_on_the_digit_canvas_are_told_apart_from_one
     for one in (four, zero):
         assert several_digits(canvas(one, 12, shape=(280, 280)), cnn, one, 12.0) is None
     assert several_digits(np.zeros((280, 280), np.uint8), cnn) is None  # blank: nothing to say
+
+
+class SureOfEverything:
+    """A stand-in network that reads any piece as a sure 7: what a cut through one digit may get."""
+
+    def predict(self, tensor):
+        return [(7, 0.99)] + [(d, 0.001) for d in range(10) if d != 7]
+
+    def is_unsure(self, ranked):
+        return False
+
+
+def test_from_an_image_a_digit_cut_in_two_is_no_number_in_digit_mode():
+    """A wide 0 that a cut leaves as two sure digits (re-drawn MNIST 0s read "67") is one piece of ink."""
+    from model.number import several_digits
+
+    wide_zero = canvas([ellipse(140, 140, 125, 70)], 12, shape=(280, 280))
+    assert len(read_number(wide_zero, SureOfEverything()).digits) >= 2  # the cut is there to be taken
+    assert several_digits(wide_zero, SureOfEverything()) is None
+    apart = canvas([ellipse(70, 140, 50, 70), ellipse(210, 140, 50, 70)], 12, shape=(280, 280))
+    assert several_digits(apart, SureOfEverything()).number == "77"  # two pieces: two digits
