@@ -15,7 +15,8 @@ written apart, are parts of their digit), no other small piece over it up to
 COLON of the height (a colon is not a point), and ink on both sides of it at
 its height within one height (it lies between digits, not after the last
 one). A point is a dab of the pen; a comma has a tail: longer than the pen is
-wide by COMMA_TAIL of the height, it is ",". The segmentation leaves marks
+wide by COMMA_TAIL of the height, it is ",", and it hangs below the line (COMMA_BELOW;
+a tail ending on the line is a digit's foot written apart). The segmentation leaves marks
 out of the digits (segment(), segment_strokes()); find_marks() then keeps
 those lying between two digits, not within one (a piece under a 9's tail
 lies between the ends of the 9's ink at its height), one to a gap.
