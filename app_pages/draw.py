@@ -15,7 +15,7 @@ from app_pages.common import (current_profile, get_predictor, get_store, label_t
 from model import WeightsError
 from model.saliency import METHOD, overlay, saliency_map
 from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess_canvas
-from preprocessing.canvas_strokes import strip_pen, strokes_from_json
+from preprocessing.canvas_strokes import draw_strokes, scale_json, strip_pen, strokes_from_json
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
 from sources.user import IMAGE_SUFFIXES
@@ -347,8 +347,28 @@ def number_hint(place, image: np.ndarray, strokes: dict | None, arch: str, path:
         return
     if found:
         count, number = found
-        place.info(f"This looks like {count} digits, {number}, and Digit mode reads one digit. To read a whole "
-                   "number, choose **Number** above.")
+        with place.container():
+            st.info(f"This looks like {count} digits, {number}, and Digit mode reads one digit. To read a whole "
+                    "number, choose **Number** above.")
+            if strokes:
+                st.button("Read it as a number", on_click=carry_to_number_mode, args=(strokes,),
+                          help="Number mode, with what you drew on its strip.")
+
+
+def carry_to_number_mode(strokes: dict) -> None:
+    """Switch to Number mode with the digit canvas's drawing (json_data) on a fresh number strip."""
+    st.session_state.canvas_id = st.session_state.get("canvas_id", 0) + 1
+    st.session_state.carried = {"canvas_id": st.session_state.canvas_id, "drawing": strokes}
+    st.session_state.mode = "Number"
+
+
+def carried_drawing(strip_height: int) -> dict | None:
+    """The drawing carried over from the digit canvas, scaled to a strip `strip_height` px high, while
+    the strip it was put on is the one shown (Clear gives a new, empty one)."""
+    carried = st.session_state.get("carried")
+    if not carried or carried["canvas_id"] != st.session_state.get("canvas_id"):
+        return None
+    return scale_json(carried["drawing"], min(1.0, strip_height / CANVAS_SIZE))
 
 
 def marks_found(marks) -> str:
@@ -374,7 +394,8 @@ def number_area(models) -> None:
         st.markdown('<div style="height: 0.75rem"></div>', unsafe_allow_html=True)
         st.session_state.setdefault("canvas_id", 0)
         pen = strip_pen(int(st.session_state.get("stroke", 20)), canvas_size[1])
-        canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF",
+        carried = carried_drawing(canvas_size[1])
+        canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", initial_drawing=carried,
                            background_color="#000000", update_streamlit=bool(st.session_state.get("realtime", True)),
                            width=canvas_size[0], height=canvas_size[1], drawing_mode="freedraw",
                            return_image_data=True, key=f"number-canvas-{st.session_state.canvas_id}-{canvas_size[0]}")
@@ -384,6 +405,9 @@ def number_area(models) -> None:
         has_strokes = bool(canvas.json_data and canvas.json_data.get("objects"))
         image = canvas.image_data if canvas.image_data is not None and has_strokes else None
         strokes = canvas.json_data if image is not None else None
+        if image is None and carried:  # the canvas reports only what is drawn on it: the carried drawing, as it shows it
+            points, width = strokes_from_json(carried)
+            image, strokes = draw_strokes(points, width, shape=(canvas_size[1], canvas_size[0])), carried
     else:
         # From an image alone, digits whose ink touches must be cut apart by guesswork (see the README).
         image, strokes = upload_input("a written number", "Leave a little space between the digits: touching "

@@ -98,6 +98,26 @@ def strokes_to_json(strokes, width: float) -> dict:
     return {"objects": objects}
 
 
+def scale_json(json_data, factor: float) -> dict:
+    """The canvas's freedraw paths (json_data) drawn `factor` times as large about the canvas's top left
+    corner, every other property kept: a drawing carried to a canvas of another size (the
+    component does no rescaling of its own). Objects that are not freedraw paths are left out."""
+    objects = json_data.get("objects") if isinstance(json_data, dict) else None
+    scaled = []
+    for obj in objects if isinstance(objects, list) else []:
+        if not isinstance(obj, dict) or str(obj.get("type", "")).lower() != "path" or _path_points(obj.get("path")) is None:
+            continue
+        obj = dict(obj)
+        obj["path"] = [[c[0], *(float(v) * factor for v in c[1:])] for c in obj["path"]]
+        for name in ("left", "top", "width", "height", "strokeWidth"):
+            if isinstance(obj.get(name), (int, float)):
+                obj[name] = float(obj[name]) * factor
+        if isinstance(obj.get("pathOffset"), dict):
+            obj["pathOffset"] = {k: float(v) * factor for k, v in obj["pathOffset"].items() if isinstance(v, (int, float))}
+        scaled.append(obj)
+    return {**(json_data if isinstance(json_data, dict) else {}), "objects": scaled}
+
+
 DECIMATE_PX = 0.4  # fabric.js PencilBrush.decimate
 _SUPERSAMPLE = 4
 

@@ -169,6 +169,14 @@ def test_a_number_written_on_the_digit_canvas_is_told_to_go_to_number_mode(app_u
         stroke(page, box, path)
     expect(page.get_by_text(re.compile(r"^This looks like 2 digits, 17, and Digit mode reads one digit"))).to_be_visible(
         timeout=20_000)
+    page.get_by_role("button", name="Read it as a number").click()  # the same strokes, on the number strip
+    expect(page.get_by_text("Write a number on the black strip…")).to_have_count(0)
+    expect(prediction(page)).to_have_text("17", timeout=20_000)
+    expect(page.get_by_text(re.compile(r"^2 digits found from your strokes"))).to_be_visible(timeout=20_000)
+    wait_until_idle(page)
+    for path in NUMBER["4"]:  # and the number goes on where it was left: "174"
+        stroke(page, canvas_box(page), [(x + 0.1, y) for x, y in path])
+    expect(prediction(page)).to_have_text("174", timeout=20_000)
 
 
 def test_a_small_digit_under_a_fat_pen_is_redrawn_from_its_strokes(app_url, browser):

@@ -11,7 +11,7 @@ from conftest import ROOT, draw_digit
 from model.number import read_number
 from model.predict import load_predictor
 from preprocessing import EmptyDrawingError
-from preprocessing.canvas_strokes import strip_pen, strokes_from_json, strokes_to_json
+from preprocessing.canvas_strokes import scale_json, strip_pen, strokes_from_json, strokes_to_json
 from preprocessing.centre_line import ink_pieces
 from preprocessing.segment import segment, segment_strokes
 from sources.pen import PenDigit
@@ -686,3 +686,17 @@ def test_from_an_image_a_digit_cut_in_two_is_no_number_in_digit_mode():
     assert several_digits(wide_zero, SureOfEverything()) is None
     apart = canvas([ellipse(70, 140, 50, 70), ellipse(210, 140, 50, 70)], 12, shape=(280, 280))
     assert several_digits(apart, SureOfEverything()).number == "77"  # two pieces: two digits
+
+
+def test_a_drawing_carried_to_a_smaller_strip_is_scaled_with_every_other_property_kept():
+    drawn = strokes_to_json([np.array([[10.0, 20], [30, 40], [50, 80]])], 20)
+    drawn["objects"][0] |= {"left": 10.0, "top": 20.0, "width": 40.0, "height": 60.0, "stroke": "#FFFFFF"}
+    drawn["objects"].append({"type": "rect", "left": 1, "top": 1})  # not the pen's: left out
+    half = scale_json(drawn, 0.5)
+    points, width = strokes_from_json(half)
+    assert len(points) == 1 and width == 10
+    np.testing.assert_allclose(points[0], [[5, 10], [15, 20], [25, 40]])
+    obj = half["objects"][0]
+    assert (obj["left"], obj["top"], obj["width"], obj["height"], obj["stroke"]) == (5, 10, 20, 30, "#FFFFFF")
+    assert drawn["objects"][0]["left"] == 10.0  # the drawing itself is untouched
+    assert scale_json(None, 0.5) == {"objects": []} and scale_json({"objects": "junk"}, 2) == {"objects": []}
