@@ -15,7 +15,7 @@ from app_pages.common import (current_profile, get_predictor, get_store, label_t
 from model import WeightsError
 from model.saliency import METHOD, overlay, saliency_map
 from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, preprocess_canvas
-from preprocessing.canvas_strokes import draw_strokes, scale_json, strip_pen, strokes_from_json
+from preprocessing.canvas_strokes import draw_strokes, scale_json, strip_pen, strip_scale, strokes_from_json
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
 from sources.user import IMAGE_SUFFIXES
@@ -368,7 +368,7 @@ def carried_drawing(strip_height: int) -> dict | None:
     carried = st.session_state.get("carried")
     if not carried or carried["canvas_id"] != st.session_state.get("canvas_id"):
         return None
-    return scale_json(carried["drawing"], min(1.0, strip_height / CANVAS_SIZE))
+    return scale_json(carried["drawing"], strip_scale(strip_height))
 
 
 def marks_found(marks) -> str:

@@ -40,11 +40,16 @@ CANVAS = 280
 SHIFT = 4  # sub-pixel precision of cv2 drawing: coordinates in 1/16 px
 
 
+def strip_scale(height: int) -> float:
+    """How much smaller than on the CANVAS px digit canvas a canvas `height` px high draws (never larger)."""
+    return min(1.0, height / CANVAS)
+
+
 def strip_pen(width: float, height: int) -> int:
     """The pen width a canvas `height` px high draws with, for the app's pen `width` (chosen on the
-    CANVAS px digit canvas): scaled with the height, at least 2 px, so a number written on a lower
+    CANVAS px digit canvas): scaled with the height (strip_scale()), at least 2 px, so a number written on a lower
     strip looks as a digit does on the square (a 20 px pen on a phone's 128 px strip is 9 px)."""
-    return max(2, round(width * min(1.0, height / CANVAS)))
+    return max(2, round(width * strip_scale(height)))
 
 
 def _path_points(commands) -> np.ndarray | None:
