@@ -10,6 +10,7 @@ import pytest
 from sources import styles
 from sources.pen import (
     HELD_OUT_WRITERS,
+    UNREADABLE,
     PenDataError,
     PenDigit,
     is_held_out,
@@ -17,6 +18,7 @@ from sources.pen import (
     parse_pen_digits,
     pen_set,
     split_by_writer,
+    unreadable_sheet,
 )
 from preprocessing.canvas_strokes import decimate, draw_strokes, pencil_path
 from sources.canvas import render_strokes
@@ -180,6 +182,32 @@ def test_the_documented_held_out_writers_are_the_rules_choice():
         writers = {d.writer for d in load_pen_digits(path)}
         assert len(writers) == 111
         assert {w for w in writers if is_held_out(w)} == set(HELD_OUT_WRITERS)
+
+
+def test_the_unreadable_digits_are_corrupted_recordings_named_by_their_ids():
+    # The id names the digit: writer, label, instance; each one says what it looks like instead.
+    for digit_id, looks_like in UNREADABLE.items():
+        writer, label, _ = digit_id.rsplit("_", 2)
+        assert len(writer.split("-")) == 4 and label.isdigit() and looks_like
+    path = os.environ.get("DIGILETS")
+    if path and os.path.exists(path):
+        by_id = {d.id: d for d in load_pen_digits(path)}
+        for digit_id in UNREADABLE:
+            digit = by_id[digit_id]
+            assert digit.recording == "corrupted" and str(digit.label) == digit_id.rsplit("_", 2)[1]
+            assert not digit.readable
+        assert sum(d.readable for d in by_id.values()) == len(by_id) - len(UNREADABLE)
+
+
+def test_readable_is_false_only_for_the_listed_ids_and_the_sheet_shows_them():
+    stroke = (np.array([[0.5, 0.1], [0.5, 0.9]]),)
+    listed = sorted(UNREADABLE)[:3]
+    digits = [PenDigit(i, i.rsplit("_", 2)[0], int(i.rsplit("_", 2)[1]), stroke) for i in listed]
+    digits += [PenDigit("someone_1_5", "someone", 1, stroke), PenDigit("someone_1_6", "someone", 1, (np.array([[0.5, 0.5]]),))]
+    assert [d.readable for d in digits] == [False, False, False, True, True]
+    sheet = unreadable_sheet(digits, per_row=2, tile=100)
+    assert sheet.shape == (2 * 134, 200) and sheet.dtype == np.uint8  # three tiles: two rows of two
+    assert (sheet[:100, :100] < 128).any() and (sheet[134:234, 100:200] > 250).all()  # ink in the first, the fourth empty
 
 
 def test_pen_set_draws_every_copy_through_preprocess():
