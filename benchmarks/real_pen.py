@@ -18,7 +18,9 @@ polarity; per writer (worst, median, and those under 97%); the commonest
 confusions; how many answers are "not sure", how many of the wrong ones that
 warns of, and how often the answers not flagged are right. Accuracy is also given for
 the writers DigiLeTs lists as "complete": some recordings of the others
-miss strokes (a 6 that is only its top arc, an 8 that is only an S). --save writes the images as
+miss strokes (a 6 that is only its top arc, an 8 that is only an S), and for
+the drawings less those 11 digits (66 drawings) that a person would not read as their label
+(sources.pen.UNREADABLE, found by eye without the models' answers). --save writes the images as
 DIR/<digit>/<writer>-<n>.png, the layout model.evaluate --images reads;
 --errors-sheet writes PREFIX-<arch>.png, a picture of the errors;
 --redraw-sheet writes PATH, the drawings on which redrawing a fat pen from the
@@ -83,10 +85,16 @@ def summarise(records: list[dict]) -> dict:
     for r in records:
         confusion[r["label"], r["predicted"]] += 1
     complete = [r for r in records if r["recording"] == "complete"]
+    readable = [r for r in records if r["readable"]]
+    readable_writers = {w: acc([r for r in readable if r["writer"] == w]) for w in writers}
     return {
         "accuracy": acc(records),
         "n": len(records),
         "complete_writers": {"accuracy": acc(complete), "n": len(complete), "writers": len({r["writer"] for r in complete})},
+        # Less the digits a person would not read as their label (sources.pen.UNREADABLE: a 6 recorded as a C).
+        "readable": {"accuracy": acc(readable), "n": len(readable),
+                     "writers_below_97": sorted(w for w, a in readable_writers.items() if a < MIN_WRITER_ACCURACY),
+                     "worst_writer": min(readable_writers.items(), key=lambda wa: wa[1])},
         "flagged_unsure": float(np.mean([r["unsure"] for r in records])),
         # What "not sure" does for a person: how many wrong answers it warns of, how right the rest are.
         "wrong_flagged_unsure": acc([dict(r, hit=r["unsure"]) for r in records if not r["hit"]]),
@@ -135,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     meta, canvases, tensors, redrawn = [], [], [], []
     for n, (digit, stroke, size, polarity, canvas, strokes, pen) in enumerate(benchmark_drawings(held_out, args.seed)):
         meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity,
-                     "recording": digit.recording})
+                     "recording": digit.recording, "readable": digit.readable})
         canvases.append(canvas if args.errors_sheet or args.redraw_sheet else None)
         result = preprocess(canvas, strokes=strokes if args.input == "canvas" else None, pen_width=pen)
         tensors.append(result.tensor)
@@ -162,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  of the wrong answers, {r['wrong_flagged_unsure']:.1%} were flagged 'not sure'; "
                   f"the answers not flagged are right {r['sure_accuracy']:.2%} of the time")
         print(f"  writers whose recordings are all complete: {r['complete_writers']['accuracy']:.2%} of {r['complete_writers']['n']}")
+        print(f"  less the digits a person cannot read as their label: {r['readable']['accuracy']:.2%} of {r['readable']['n']}; "
+              f"worst writer {r['readable']['worst_writer'][0]} {r['readable']['worst_writer'][1]:.2%}, "
+              f"{len(r['readable']['writers_below_97'])} under 97%")
         print("  per class: " + ", ".join(f"{d} {a:.1%}" for d, a in r["per_class"].items()))
         print("  per width: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_width"].items())
               + "; per size: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_size"].items()))
