@@ -16,7 +16,8 @@ as an upload of the same drawing. Reported per input, per length and overall:
 numbers read exactly, digits right (where the digit count was right),
 segmentation errors (wrong count of digits), and milliseconds per number;
 and the same over the numbers by writers whose DigiLeTs recordings are all
-complete (the others' include damaged digits: a 6 that is only its top arc), and over the
+complete (the others' include damaged digits: a 6 that is only its top arc), over the numbers
+with no digit that a person would not read as its label (sources.pen.UNREADABLE), and over the
 numbers in which no digit covers more than CROWDED of its neighbour's width (the gaps go down to
 -12% of the height, so a narrow digit can lie almost wholly over its neighbour), and over the
 numbers in which no two digits' inks share a column (as a number written with spaces).
@@ -326,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                         read = ""
                     rows.append({"input": source + how, "length": length, "truth": truth, "read": read,
                                  "complete": digits[0].recording == "complete", "crowding": crowding(spans),
+                                 "readable": all(d.readable for d in digits),
                                  "apart": apart(spans, width),
                                  "ms": 1000 * (time.perf_counter() - start)})
     summary = {}
@@ -344,7 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                             + [("complete", [r for r in mine if r["complete"]]),
                                ("uncrowded", [r for r in mine if r["crowding"] <= CROWDED]),
                                ("apart", [r for r in mine if r["apart"]]),
-                               ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= CROWDED])]
+                               ("complete_uncrowded", [r for r in mine if r["complete"] and r["crowding"] <= CROWDED]),
+                               ("readable", [r for r in mine if r["readable"]]),
+                               ("readable_4", [r for r in mine if r["readable"] and r["length"] == 4])]
                             + ([("marked", [r for r in mine if digits_of(r["truth"]) != r["truth"]]),
                                 ("unmarked", [r for r in mine if digits_of(r["truth"]) == r["truth"]])] if args.marks else [])):
             if not group:
@@ -365,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                      "uncrowded": "no digit over half of its neighbour",
                      "apart": "no two digits' inks share a column",
                      "complete_uncrowded": "both of these", "marked": "with a point or a comma",
+                     "readable": "no digit a person cannot read as its label (sources.pen.UNREADABLE)",
+                     "readable_4": "   4 digits, none unreadable",
                      "unmarked": "without"}.get(name, f"{name:>4} digits")
             print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
                   f"wrong digit count {s['segmentation_errors']:.2%}, points and commas right {s['marks_right']:.2%}, "
