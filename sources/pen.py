@@ -14,6 +14,10 @@ first 8 hex digits of the SHA-256 of "digilets-held-out" + their id, as a number
 The rule looks at nothing but the writer's own id, so adding or removing
 other writers never moves one across; on the DigiLeTs file it holds out the
 22 writers of HELD_OUT_WRITERS (a test checks the two agree).
+
+UNREADABLE lists the 26 digits a person would not read as their label (damaged
+recordings: a 6 that is a C and a dash); PenDigit.readable says whether a digit
+is one of them, and `python -m sources.pen` draws them (docs/pen_unreadable.png).
 """
 
 from __future__ import annotations
