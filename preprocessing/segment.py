@@ -95,10 +95,6 @@ SCORE_BUDGET = 600
 MAX_PIECES = 40
 #: Cutting a group along its pieces, a run of them wider than this times their height is no digit,
 PIECES_WIDEST = 1.3
-#: A group wider than this times its height is also tried cut along its centre line's pieces (a 1 inside
-#: its neighbour's columns, "13", is narrower than touching digits cut straight: TOUCHING_ASPECT)...
-import os as _os
-PIECES_ASPECT = float(_os.environ.get("PIECES_ASPECT", "0.75"))
 #: and at most this many candidate digits are scored per image for those cuts, besides SCORE_BUDGET.
 PIECES_BUDGET = 300
 #: A cut leaving a digit less tall than this share of the number's height (its tallest group of ink) is
@@ -566,8 +562,7 @@ def segment(image: np.ndarray, score=None, return_marks: bool = False, leave_out
         box, region = np.where(region, img, 0)[y : y + h, x : x + w].astype(np.uint8), region[y : y + h, x : x + w]
         cut = [d for d in [_crop(box, region, level)] if d] if only_dots else _split(box, region, height, score, budget, level)
         whole = cut[0] if len(cut) == 1 else _crop(box, region, level)
-        if score is not None and whole is not None and not only_dots and (
-                whole.x1 - whole.x0 > PIECES_ASPECT * max(height, whole.y1 - whole.y0)):
+        if score is not None and whole is not None and not only_dots and _touching(whole, height):
             cut = _surest(box, cut, score, pieces_budget, level, height)
         digits += [replace(d, x0=d.x0 + x, x1=d.x1 + x, y0=d.y0 + y, y1=d.y1 + y) for d in cut]
     if len(digits) > MAX_DIGITS:
