@@ -321,3 +321,25 @@ def test_template_four_open_and_closed_tops():
         assert np.allclose(arm[0], stem[0])  # closed: the arm starts at the stem's top
         arm, stem = styles.template_four(rng, open_top=True)
         assert arm[0][0] < stem[0][0] - 0.05  # open: the arm starts left of the stem
+
+
+def test_the_real_pen_benchmark_reports_the_readable_drawings_apart():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "real_pen.py"
+    spec = importlib.util.spec_from_file_location("real_pen", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def record(writer, label, predicted, readable=True):
+        return {"writer": writer, "label": label, "predicted": predicted, "hit": label == predicted, "unsure": False,
+                "stroke": "thin", "size": "small", "polarity": "white-on-black", "recording": "corrupted", "readable": readable}
+
+    # Writer a: 40 right. Writer b: 36 right, 2 wrong on a damaged 8 (an S) and 2 wrong on a readable 1.
+    records = ([record("a", 3, 3)] * 40 + [record("b", 5, 5)] * 36 + [record("b", 8, 5, readable=False)] * 2
+               + [record("b", 1, 4)] * 2)
+    r = module.summarise(records)
+    assert r["accuracy"] == pytest.approx(76 / 80)
+    assert r["readable"]["n"] == 78 and r["readable"]["accuracy"] == pytest.approx(76 / 78)
+    assert r["readable"]["worst_writer"] == ("b", pytest.approx(36 / 38)) and r["readable"]["writers_below_97"] == ["b"]
