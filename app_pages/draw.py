@@ -87,7 +87,7 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         return None
     profile = current_profile()
     predictor, memory_ids, set_aside = remembering(network, path, profile)
-    ranked = predictor.predict(result.tensor)
+    ranked = predictor.predict(result.tensor, pen=result.pen)
     digit, probability = ranked[0]
     unsure = predictor.is_unsure(ranked)
     st.metric("Prediction", "Not sure" if unsure else digit, border=True,
@@ -96,7 +96,8 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         st.warning(f"Low confidence: the best guess is {digit} at {probability:.0%}. "
                    "This may not be a digit, or it is an unusual one.")
     else:
-        how = "calibrated, your saved drawings counted" if memory_ids else "calibrated"
+        how = ", ".join(["calibrated"] + (["with how you wrote it"] if result.pen is not None and predictor.pen else [])
+                        + (["your saved drawings counted"] if memory_ids else []))
         st.caption(f"{label} is {percent(probability)} sure ({how}).")
     top3 = pd.DataFrame({"Digit": [str(d) for d, _ in ranked[:3]], "Probability": [percent(p) for _, p in ranked[:3]],
                          "Bar": [p for _, p in ranked[:3]]})
@@ -104,6 +105,8 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         top3, hide_index=True, width="stretch",
         column_config={"Bar": st.column_config.ProgressColumn(" ", format=" ", min_value=0.0, max_value=1.0)},
     )
+    if result.pen is not None and network.pen_problem:
+        st.caption(f"Read from the image alone, not from how you wrote it: {network.pen_problem}")
     if memory_ids or set_aside:
         show_memory(predictor, network, memory_ids, set_aside, profile, result, ranked)
     return ranked
@@ -119,7 +122,7 @@ def show_memory(predictor, network, memory_ids: list[int], set_aside: int, profi
         return
     aside = f" {set_aside} more {'is' if one else 'are'} not counted: {why}" if set_aside else ""
     index, similarity = predictor.nearest(result.tensor)
-    alone = network.predict(result.tensor)
+    alone = network.predict(result.tensor, pen=result.pen)
     n = len(memory_ids)
     text = (f"Your {n} saved drawing{'s count' if n > 1 else ' counts'} too (sidebar): the closest is "
             f"a {predictor.memory.labels[index]}, {similarity:.0%} alike.")
@@ -159,7 +162,8 @@ def run_variant(image: np.ndarray, strokes: dict | None, options: Options | None
 def step_comparison(image: np.ndarray, strokes: dict | None, result: Result, arch: str, path) -> None:
     """Switch steps off and see what the network then gets, beside ours and beside the naive recipe."""
     with st.expander("What each step buys", expanded=st.session_state.get("compare_open", False)):
-        st.caption("Switch a step off and see the 28×28 the network would get, and its answer, on this drawing.")
+        st.caption("Switch a step off and see the 28×28 the network would get, and its answer, on this drawing "
+                   "(from the 28×28 alone: how you wrote it is left out here).")
         switches = st.columns(5)
         options = Options(
             redraw_strokes=switches[0].toggle("Fat pen redrawn thinner", value=True, key="opt_redraw",
@@ -435,7 +439,7 @@ def number_area(models) -> None:
               help=f"{arch.upper()}; ? marks a digit it is not sure of (best guess {reading.best_guess}). "
                    "A point or a comma written low between two digits is read too.")
     if memory_ids:
-        alone = "".join(str(network.predict(d.result.tensor)[0][0]) for d in reading.digits)
+        alone = "".join(str(network.predict(d.result.tensor, pen=d.result.pen)[0][0]) for d in reading.digits)
         st.caption(f"Your {len(memory_ids)} saved drawing{'s count' if len(memory_ids) > 1 else ' counts'} too "
                    f"(sidebar)" + (f": the network alone reads {alone}." if alone != reading.best_guess else "."))
     if unsure:

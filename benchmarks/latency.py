@@ -1,11 +1,12 @@
 """Server-side work per drawing: preprocess() of a 280x280 RGBA canvas image and its strokes, plus predict().
 
-    python benchmarks/latency.py [--arch cnn] [--repeats 2000] [--memory N]
+    python benchmarks/latency.py [--arch cnn] [--repeats 2000] [--memory N] [--weights-dir D] [--no-pen]
 
 One thread for torch and OpenCV, as on a busy server. Several drawings (thin,
 normal and fat strokes, small and large digits) are timed in turn, each drawn
 by the canvas's pen and read with its strokes as the app reads the canvas (two
-of the four have a pen fat enough for their size to be redrawn thinner); the
+of the four have a pen fat enough for their size to be redrawn thinner; the pen
+network reads the strokes too, unless --no-pen); the
 figures are over all of them, and each drawing's p50 is given too (the overall
 p50 falls between the drawings redrawn and the others, where it moves most
 from run to run). The goal is a p50 of 2 ms or less; with the
@@ -27,9 +28,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from model import load_predictor  # noqa: E402
 from model.memory import Memory, RememberingPredictor  # noqa: E402
+from model.predict import IMAGE_SURE_ENOUGH, image_is_sure  # noqa: E402
 from model.saliency import overlay, saliency_map  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
 from preprocessing.canvas_strokes import draw_strokes  # noqa: E402
+from preprocessing.trajectory import pen_sequence  # noqa: E402
 
 
 def canvas_drawings() -> list[tuple[np.ndarray, list[np.ndarray], int]]:
@@ -53,10 +56,12 @@ def main() -> None:
     parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
     parser.add_argument("--repeats", type=int, default=2000)
     parser.add_argument("--memory", type=int, default=0, metavar="N", help="saved drawings in the memory (default: none)")
+    parser.add_argument("--weights-dir", help="default: the shipped weights/")
+    parser.add_argument("--no-pen", action="store_true", help="answer from the image alone, without the pen network")
     args = parser.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    predictor = load_predictor(args.arch)
+    predictor = load_predictor(args.arch, args.weights_dir, pen=not args.no_pen)
     drawings = canvas_drawings()
     read = lambda image, strokes, width: preprocess(image, strokes=strokes, pen_width=width)  # noqa: E731
     if args.memory:  # the drawings, moved about a little, as a person's saved digits
@@ -66,14 +71,15 @@ def main() -> None:
         network = predictor
         predictor = RememberingPredictor(network, Memory.of(network, np.stack(saved), np.arange(args.memory) % 10))
     for drawing in drawings * 20:  # warm up caches and lazy initialisation
-        predictor.predict(read(*drawing).tensor)
+        result = read(*drawing)
+        predictor.predict(result.tensor, pen=result.pen)
     total, pre, net, with_saliency = [], [], [], []
     for i in range(args.repeats):
         drawing = drawings[i % len(drawings)]
         t0 = time.perf_counter()
         result = read(*drawing)
         t1 = time.perf_counter()
-        ranked = predictor.predict(result.tensor)
+        ranked = predictor.predict(result.tensor, pen=result.pen)  # the pen path is made here (Result.pen)
         t2 = time.perf_counter()
         overlay(result.image, saliency_map(predictor.model, result.tensor, ranked[0][0]))  # the network's
         t3 = time.perf_counter()
@@ -83,6 +89,7 @@ def main() -> None:
         with_saliency.append(t3 - t0)
     ms = lambda xs, q: np.percentile(xs, q) * 1000  # noqa: E731
     memory = f", a memory of {args.memory} saved drawings" if args.memory else ""
+    memory += ", the pen network reading the strokes too" if predictor.pen is not None else ", the image network alone"
     redrawn = sum(read(*d).redrawn for d in drawings)
     print(f"{args.arch.upper()}, 1 thread, {args.repeats} drawings of 280x280 RGBA with their strokes{memory} "
           f"({redrawn} of the {len(drawings)} redrawn thinner)")
@@ -95,6 +102,16 @@ def main() -> None:
     print(f"  preprocess alone:     p50 {ms(pre, 50):.2f} ms")
     print(f"  predict alone:        p50 {ms(net, 50):.2f} ms")
     print(f"  with the saliency map: p50 {ms(with_saliency, 50):.2f} ms, p90 {ms(with_saliency, 90):.2f} ms")
+    if predictor.pen is not None:  # asked only where the image network is not sure enough alone (predict.IMAGE_SURE_ENOUGH)
+        asked = sum(not image_is_sure(predictor.image_probabilities(read(*d).tensor)) for d in drawings)
+        pen_times = []
+        for i in range(args.repeats):
+            strokes = drawings[i % len(drawings)][1]
+            t0 = time.perf_counter()
+            predictor.pen.probabilities(pen_sequence(strokes))
+            pen_times.append(time.perf_counter() - t0)
+        print(f"  the pen network, asked for {asked} of the {len(drawings)} drawings (where the image network is under "
+              f"{IMAGE_SURE_ENOUGH:.1%} sure): its path and answer p50 {ms(pen_times, 50):.2f} ms more where it is asked")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ before and after the fine-tune; with one digit's drawings alone in the memory
 with that memory. Then the time of the app's whole job (model.finetune.personalise:
 the held-out check plus the final fine-tune) on 20 and 50 drawings, and how
 long a drawing takes to be answered (preprocess + predict) while such a job
-runs in another process at the app's priority, against idle.
+runs in another process at the app's priority, against idle. The pen network
+(weights/pen.pt) is not fine-tuned; the means are also given with it reading
+how each test digit was written, as the app answers a canvas drawing.
 """
 
 from __future__ import annotations
@@ -43,15 +45,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 from model.finetune import MAX_FORGETTING, accuracy, fine_tune, load_replay, personalise  # noqa: E402
 from model.memory import Memory, embed, network_view, within_forgetting  # noqa: E402
-from model.predict import Predictor, load_predictor  # noqa: E402
-from model.weights import default_weights_dir, load_weights  # noqa: E402
+from model.predict import Predictor, combine, load_pen_reader, load_predictor  # noqa: E402
+from model.weights import WeightsError, default_weights_dir, load_weights  # noqa: E402
+from preprocessing.trajectory import pen_sequence  # noqa: E402
 from preprocessing import preprocess  # noqa: E402
 from sources import DataError  # noqa: E402
 from sources.mnist import default_data_dir, load_held_out  # noqa: E402
 from sources.pen import benchmark_drawings, benchmark_set, default_pen_path, load_pen_digits, pen_set, split_by_writer, writer_sets  # noqa: E402
 
 
-def memory_scores(net, metadata: dict, x, y, tx, ty, replay, held, floor: float) -> dict:
+def memory_scores(net, metadata: dict, x, y, tx, ty, replay, held, floor: float, pen_probs=None) -> dict:
     """Accuracy on the writer's other drawings with the memory of the drawings learned from
     (model/memory.py; set aside as the app does: `floor` is the shipped network's accuracy on
     training's `held`-out MNIST digits less the fine-tune's forgetting limit), with only one
@@ -64,15 +67,34 @@ def memory_scores(net, metadata: dict, x, y, tx, ty, replay, held, floor: float)
     score = lambda m: float((m.blend(probs, features).argmax(1) == ty).mean())  # noqa: E731
     one_digit = [score(Memory(memory.features[memory.labels == k], memory.labels[memory.labels == k])) for k in range(10)]
     out = {"with_memory": score(memory), "one_digit_memory": statistics.mean(one_digit), "memory_dropped": len(dropped)}
+    if pen_probs is not None:  # as the app answers a canvas drawing: the pen network's reading, then the memory's votes
+        out["with_memory_pen"] = float((memory.blend(combine(probs, pen_probs), features).argmax(1) == ty).mean())
     if replay.mnist_test is not None:
         images, labels = replay.mnist_test
         out["mnist_with_memory"] = float((memory.blend(*network_view(predictor, images)).argmax(1) == labels).mean())
     return out
 
 
+def with_pen(net, metadata: dict, images: np.ndarray, labels: np.ndarray, pen_probs: np.ndarray | None, memory=None) -> float | None:
+    """Accuracy as the app answers a canvas drawing: the network's probabilities times the pen network's
+    (model.predict.combine()), then the memory's votes when given; None without a pen network."""
+    if pen_probs is None:
+        return None
+    probs, features = network_view(Predictor(net, metadata), images)
+    both = combine(probs, pen_probs)
+    if memory is not None:
+        both = memory.blend(both, features)
+    return float((both.argmax(1) == labels).mean())
+
+
 def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | None) -> dict:
     base_path = default_weights_dir() / f"{arch}.pt"
     base, metadata = load_weights(base_path, arch)
+    try:  # the pen network is not fine-tuned: it reads how each test digit was written, as the app does
+        pen = load_pen_reader()
+    except WeightsError as e:
+        print(f"note: {e} Scoring the image network alone.", file=sys.stderr)
+        pen = None
     by_writer = {}
     for d in held:
         by_writer.setdefault(d.writer, []).append(d)
@@ -85,6 +107,9 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
         train, test = writer_sets(digits, per_digit, seed + k)
         x, y = pen_set(train, seed=seed + 1000 + k, processes=1, with_strokes=True).arrays()
         tx, ty = benchmark_set(test, seed + 2000 + k).arrays()  # a drawing preprocess() refuses is blank: counted wrong
+        # each test digit's drawings in turn; the pen path does not depend on where or how big it is drawn
+        pen_probs = None if pen is None else np.repeat(pen.probabilities_of(np.stack([pen_sequence(d.strokes) for d in test])),
+                                                      len(tx) // len(test), axis=0)
         started = time.time()
         tuned = fine_tune(base, arch, x, y, replay, seed=seed + k)
         seconds = time.time() - started
@@ -94,10 +119,11 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
                "mnist_after": accuracy(tuned, *replay.mnist_test) if replay.mnist_test is not None else None,
                # less the drawings of digits a person would not read as their label (sources.pen.UNREADABLE)
                "test_readable": int(readable.sum()), "before_readable": accuracy(base, tx[readable], ty[readable]),
-               "after_readable": accuracy(tuned, tx[readable], ty[readable])}
+               "after_readable": accuracy(tuned, tx[readable], ty[readable]),
+               "before_pen": with_pen(base, metadata, tx, ty, pen_probs), "after_pen": with_pen(tuned, metadata, tx, ty, pen_probs)}
         # The fine-tuned network keeps the base's temperature here (the app's job calibrates it again).
         for name, net in (("before", base), ("after", tuned)):
-            row.update({f"{name}_{k}": v for k, v in memory_scores(net, metadata, x, y, tx, ty, replay, held_mnist, floor).items()})
+            row.update({f"{name}_{k}": v for k, v in memory_scores(net, metadata, x, y, tx, ty, replay, held_mnist, floor, pen_probs).items()})
         rows.append(row)
         print(f"  {arch} writer {writer} ({row['recording']}): {row['before']:.2%} -> {row['after']:.2%} "
               f"on {row['test']} drawings, MNIST after {row['mnist_after']:.2%}, {seconds:.1f} s; with the memory "
@@ -105,7 +131,17 @@ def per_writer(arch: str, held, replay, per_digit: int, seed: int, limit: int | 
               f"{row['after_memory_dropped']} drawings set aside)", flush=True)
     before = [r["before"] for r in rows]
     after = [r["after"] for r in rows]
+    pen_rows = [r for r in rows if r["before_pen"] is not None]
+    pen_summary = {} if not pen_rows else {
+        "mean_before_pen": statistics.mean(r["before_pen"] for r in pen_rows),
+        "mean_after_pen": statistics.mean(r["after_pen"] for r in pen_rows),
+        "worst_after_pen": min(r["after_pen"] for r in pen_rows),
+        "worse_after_pen": [r["writer"] for r in pen_rows if r["after_pen"] < r["before_pen"]],
+        "mean_after_pen_with_memory": statistics.mean(r["after_with_memory_pen"] for r in pen_rows),
+        "worse_after_pen_with_memory": [r["writer"] for r in pen_rows if r["after_with_memory_pen"] < r["before_pen"]],
+    }
     return {
+        **pen_summary,
         "writers": len(rows),
         "mean_before": statistics.mean(before), "mean_after": statistics.mean(after),
         "worst_before": min(before), "worst_after": min(after),
@@ -208,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"fine-tune {r['seconds_mean']:.1f} s mean, {r['seconds_max']:.1f} s max", flush=True)
             print(f"  less the drawings of digits a person cannot read as their label: mean {r['mean_before_readable']:.2%} -> "
                   f"{r['mean_after_readable']:.2%}; worse after: {r['worse_after_readable'] or 'none'}", flush=True)
+            if "mean_before_pen" in r:
+                print(f"  with the pen network reading how each digit was written (as the app reads the canvas): mean "
+                      f"{r['mean_before_pen']:.2%} -> {r['mean_after_pen']:.2%} (worst after {r['worst_after_pen']:.2%}); "
+                      f"worse after: {r['worse_after_pen'] or 'none'}; with the memory too, after "
+                      f"{r['mean_after_pen_with_memory']:.2%}, worse than before: {r['worse_after_pen_with_memory'] or 'none'}", flush=True)
             print(f"  with the memory of the drawings learned from: before {r['mean_before_with_memory']:.2%}, "
                   f"after {r['mean_after_with_memory']:.2%} (complete writers {r['complete_mean_after_with_memory']:.2%}); "
                   f"worse than without it: {r['worse_before_with_memory'] or 'none'} / {r['worse_after_with_memory'] or 'none'}; "

@@ -1,7 +1,7 @@
 """Real-pen benchmark: the held-out writers' digits drawn as canvas drawings, scored per class, width, size and writer.
 
     python benchmarks/real_pen.py [--arch cnn mlp] [--weights-dir D] [--pen-data P] [--seed 0]
-                                  [--input canvas|image] [--save DIR] [--errors-sheet PREFIX]
+                                  [--input canvas|image] [--no-pen] [--save DIR] [--errors-sheet PREFIX]
                                   [--redraw-sheet PATH] [--json]
 
 The digits are DigiLeTs pen trajectories (--pen-data, default $DIGILETS) of
@@ -11,8 +11,11 @@ drawn six times, once for each stroke width (thin 1-3 px, normal 4-20, fat
 canvas's own pen (sources/canvas.py), in the three polarities in turn, then
 put through the app's preprocess() and the model: by default with the strokes
 as the canvas's json_data holds them, as the app reads a drawing (a fat pen is
-drawn again thinner from them), or with --input image from the image alone,
-as the app reads an upload of the same drawing. Fixed seed: the same
+drawn again thinner from them, and the pen network weighs how the digit was
+written: model.predict.combine()), or with --input image from the image alone,
+as the app reads an upload of the same drawing. --no-pen reads the drawings
+with their strokes but the image networks alone, as the app did before the
+pen network. Fixed seed: the same
 images every run. Reported: accuracy overall and per class, width, size and
 polarity; per writer (worst, median, and those under 97%); the commonest
 confusions; how many answers are "not sure", how many of the wrong ones that
@@ -114,6 +117,7 @@ def summarise(records: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from model import WeightsError, load_predictor
+    from model.predict import combine
     from preprocessing import preprocess
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -123,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--input", choices=["canvas", "image"], default="canvas",
                         help="read each drawing with its strokes, as the app's canvas (default), or from the image alone")
+    parser.add_argument("--no-pen", action="store_true",
+                        help="read with the image networks alone, without the pen network's reading of the strokes")
     parser.add_argument("--save", metavar="DIR", help="also write the images as DIR/<digit>/<writer>-<n>.png")
     parser.add_argument("--errors-sheet", metavar="PREFIX", help="write PREFIX-<arch>.png, the errors captioned true > predicted")
     parser.add_argument("--sheet-limit", type=int, default=144, help="most errors on the sheet, spread evenly")
@@ -132,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         _, held_out = split_by_writer(load_pen_digits(args.pen_data))
-        predictors = {arch: load_predictor(arch, args.weights_dir) for arch in args.arch}
+        predictors = {arch: load_predictor(arch, args.weights_dir, pen=not args.no_pen) for arch in args.arch}
     except (PenDataError, WeightsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -140,13 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the pen data has no held-out writers to score on", file=sys.stderr)
         return 1
 
-    meta, canvases, tensors, redrawn = [], [], [], []
+    meta, canvases, tensors, redrawn, paths = [], [], [], [], []
     for n, (digit, stroke, size, polarity, canvas, strokes, pen) in enumerate(benchmark_drawings(held_out, args.seed)):
         meta.append({"writer": digit.writer, "label": digit.label, "stroke": stroke, "size": size, "polarity": polarity,
                      "recording": digit.recording, "readable": digit.readable})
         canvases.append(canvas if args.errors_sheet or args.redraw_sheet else None)
         result = preprocess(canvas, strokes=strokes if args.input == "canvas" else None, pen_width=pen)
         tensors.append(result.tensor)
+        paths.append(result.pen)
         if args.redraw_sheet and result.redrawn:
             redrawn.append((n, preprocess(canvas), result))
         if args.save:
@@ -160,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     for arch, predictor in predictors.items():
         with torch.inference_mode():
             probs = torch.softmax(predictor.model(x) / predictor.temperature, 1).numpy()
+        if predictor.pen is not None and args.input == "canvas":
+            probs = combine(probs, predictor.pen.probabilities_of(np.stack(paths)))
+        elif predictor.pen_problem and not args.no_pen:
+            print(f"note: {predictor.pen_problem} Reading the images alone.", file=sys.stderr)
         predicted, top = probs.argmax(1), probs.max(1)
         records = [dict(m, predicted=int(p), hit=int(p) == m["label"], unsure=bool(t < predictor.unsure_below))
                    for m, p, t in zip(meta, predicted, top)]

@@ -147,6 +147,7 @@ class RememberingPredictor:
         self.predictor, self.memory = predictor, memory
         self.model, self.metadata, self.arch = predictor.model, predictor.metadata, predictor.arch
         self.temperature, self.unsure_below = predictor.temperature, predictor.unsure_below
+        self.pen, self.pen_problem = predictor.pen, predictor.pen_problem
         self._features = single_image_forward(predictor.model, features=True)
         self._last = [m for m in predictor.model.modules() if isinstance(m, torch.nn.Linear)][-1]
 
@@ -165,14 +166,16 @@ class RememberingPredictor:
         """The unit feature vector of one standardized (1, 28, 28) image."""
         return self._view(tensor)[1]
 
-    def probabilities(self, tensor: np.ndarray | torch.Tensor) -> np.ndarray:
+    def probabilities(self, tensor: np.ndarray | torch.Tensor, pen: np.ndarray | None = None) -> np.ndarray:
+        """As Predictor.probabilities (the pen path weighed when given), then the memory's votes added."""
         if not len(self.memory):
-            return self.predictor.probabilities(tensor)
-        return self.memory.blend(*self._view(tensor))
+            return self.predictor.probabilities(tensor, pen)
+        probs, feature = self._view(tensor)
+        return self.memory.blend(self.predictor.with_pen(probs, pen), feature)
 
-    def predict(self, tensor: np.ndarray | torch.Tensor) -> list[tuple[int, float]]:
+    def predict(self, tensor: np.ndarray | torch.Tensor, pen: np.ndarray | None = None) -> list[tuple[int, float]]:
         """All ten (digit, probability) pairs, most probable first, the memory's votes counted."""
-        probs = self.probabilities(tensor)
+        probs = self.probabilities(tensor, pen)
         return [(int(d), float(probs[d])) for d in np.argsort(-probs, kind="stable")]
 
     def is_unsure(self, ranked: list[tuple[int, float]]) -> bool:

@@ -65,7 +65,39 @@ class CNN(nn.Module):
         return self.classifier(self.features(x))
 
 
-ARCHITECTURES = {"mlp": MLP, "cnn": CNN}
+class PenNet(nn.Module):
+    """Reads a pen path (preprocessing.trajectory.pen_sequence(), shape (N, LENGTH, 7)), not an image.
+
+    Four 1-D convolutions along the path (kernel 5; the last two dilated 2 and 4,
+    so each point sees about a third of the digit's path), with batch norm, ReLU
+    and residual connections, then the maximum and the mean over the points that
+    are there (column 6 marks them), a 128-unit hidden layer and 10 logits.
+    """
+
+    def __init__(self, channels: int = 64, hidden: int = 128, dropout: float = 0.3, features: int = 7):
+        super().__init__()
+        self.config = {"channels": channels, "hidden": hidden}
+        dilations = (1, 1, 2, 4)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(features if i == 0 else channels, channels, 5, padding=2 * d, dilation=d, bias=False) for i, d in enumerate(dilations)
+        )
+        self.norms = nn.ModuleList(nn.BatchNorm1d(channels) for _ in dilations)
+        self.classifier = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(2 * channels, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 10)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        present = x[:, :, 6:7].transpose(1, 2)  # (N, 1, L)
+        h = x.transpose(1, 2)
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            out = F.relu(norm(conv(h)))
+            h = out + h if i else out
+        largest = (h - 1e4 * (1 - present)).amax(dim=2)
+        mean = (h * present).sum(dim=2) / present.sum(dim=2).clamp_min(1)
+        return self.classifier(torch.cat([largest, mean], dim=1))
+
+
+ARCHITECTURES = {"mlp": MLP, "cnn": CNN, "pen": PenNet}
 
 
 def build(arch: str, **config) -> nn.Module:
@@ -92,6 +124,36 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
             elif isinstance(layer, nn.Linear) and isinstance(norm, nn.BatchNorm1d):
                 seq[i], seq[i + 1] = fuse_linear_bn_eval(layer, norm), nn.Identity()
     return model
+
+
+def fold_pen_norms(model: PenNet) -> PenNet:
+    """An eval-mode copy of a PenNet with each batch norm folded into the convolution before it (same outputs)."""
+    model = copy.deepcopy(model).eval()
+    for i, (conv, norm) in enumerate(zip(model.convs, model.norms)):
+        if isinstance(norm, nn.BatchNorm1d):
+            model.convs[i], model.norms[i] = fuse_conv_bn_eval(conv, norm), nn.Identity()
+    return model
+
+
+def pen_forward(model: PenNet) -> Callable[[torch.Tensor], torch.Tensor]:
+    """PenNet's forward pass (batch norms folded) as plain tensor operations: the same logits, without
+    module calls, which are most of the time for one drawing on one thread. Takes (N, LENGTH, 7)."""
+    folded = fold_pen_norms(model)
+    convs = [(c.weight.detach(), c.bias.detach(), c.padding[0], c.dilation[0]) for c in folded.convs]
+    hidden, out = (layer for layer in folded.classifier if isinstance(layer, nn.Linear))
+    w1, b1, w2, b2 = hidden.weight.detach(), hidden.bias.detach(), out.weight.detach(), out.bias.detach()
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        present = x[:, :, 6:7].transpose(1, 2)
+        h = x.transpose(1, 2)
+        for i, (w, b, padding, dilation) in enumerate(convs):
+            step = F.relu(F.conv1d(h, w, b, 1, padding, dilation))
+            h = step + h if i else step
+        largest = (h - 1e4 * (1 - present)).amax(dim=2)
+        mean = (h * present).sum(dim=2) / present.sum(dim=2).clamp_min(1)
+        return F.linear(F.relu(F.linear(torch.cat([largest, mean], dim=1), w1, b1)), w2, b2)
+
+    return forward
 
 
 def single_image_forward(model: nn.Module, features: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:

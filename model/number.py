@@ -135,7 +135,7 @@ def read_number(image: np.ndarray, predictor, strokes=None, width: float = 0.0, 
             result = preprocess(box.image, strokes=box.strokes or None, pen_width=box.pen)
         except EmptyDrawingError:
             continue  # a piece too faint to stand out on its own (what is left of a ruling line): no digit
-        ranked = reader.predict(result.tensor)
+        ranked = reader.predict(result.tensor, pen=result.pen)  # how the digit was written counts once it is cut
         digits.append(ReadDigit(box, result, ranked, reader.is_unsure(ranked)))
     if not digits:
         raise EmptyDrawingError("Nothing in the image stands out enough to be read: write a number darker.")

@@ -35,6 +35,8 @@ def train_command(arch: str, path: str | os.PathLike) -> str:
         path = path.resolve().relative_to(pathlib.Path.cwd())
     except ValueError:
         pass
+    if arch == "pen":
+        return f"python -m model.train_pen --out {path}"
     return f"python -m model.train --arch {arch} --out {path}"
 
 

@@ -6,17 +6,20 @@
     result.steps                 # [Step(name, caption, image, seconds), ...] in order
     result = preprocess(image, strokes=strokes, pen_width=width)   # a canvas drawing: its strokes too
     result = preprocess_canvas(image, canvas.json_data)            # the same, strokes read from json_data
+    result.pen                   # a drawing's pen path for the pen network (trajectory.py); None for an image alone
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from . import steps as S
 from .canvas_strokes import redraw_thinner, strokes_from_json
+from .trajectory import pen_sequence
 from .steps import MNIST_MEAN, MNIST_STD, EmptyDrawingError
 
 #: The name of the step that draws a fat pen's strokes again thinner.
@@ -61,6 +64,18 @@ class Step:
 class Result:
     tensor: np.ndarray  # float32, (1, 28, 28)
     steps: list[Step] = field(default_factory=list)
+    strokes: tuple | None = None  # a canvas drawing's strokes, as given; None for an image alone
+
+    @cached_property
+    def pen(self) -> np.ndarray | None:
+        """How the drawing was written, for the pen network (trajectory.pen_sequence()); None without strokes.
+        Made when first asked for (a number's cutting preprocesses hundreds of pieces it never needs)."""
+        if not self.strokes:
+            return None
+        try:
+            return pen_sequence(self.strokes)
+        except ValueError:  # strokes with no usable point: read the image alone
+            return None
 
     @property
     def image(self) -> np.ndarray:
@@ -164,7 +179,7 @@ def preprocess(image: np.ndarray, options: Options = Options(), strokes=None, pe
         f"(x − {MNIST_MEAN}) / {MNIST_STD}: values {tensor.min():.2f} to {tensor.max():.2f}, shape (1, 28, 28)",
         S.heat_map(tensor[0]),
     )
-    return Result(tensor=tensor, steps=recorded)
+    return Result(tensor=tensor, steps=recorded, strokes=tuple(strokes) if strokes is not None and len(strokes) else None)
 
 
 def preprocess_canvas(image: np.ndarray, json_data, options: Options = Options()) -> Result:
