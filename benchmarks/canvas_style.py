@@ -1,6 +1,6 @@
 """Canvas-style benchmark: MNIST test digits re-drawn the way a canvas would deliver them.
 
-    python benchmarks/canvas_style.py [--arch cnn mlp] [--n 10000] [--seed 0] [--data-dir D] [--input canvas|image] [--json]
+    python benchmarks/canvas_style.py [--arch cnn mlp] [--n 10000] [--seed 0] [--data-dir D] [--input canvas|image] [--no-pen] [--json]
 
 Each test digit is thinned to its centre line, then re-drawn as anti-aliased
 strokes on a 280x280 image: at a random height (30-95% of the canvas) and
@@ -14,8 +14,10 @@ strokes are traced without gaps (sources/redrawn.py, renderer version 2;
 benchmarks/renderer_fidelity.py counts what each version loses). Every
 image goes through the app's preprocess() and the model: by default with
 its strokes (its centre line, traced as a pen would), as the app reads a canvas
-drawing (a fat pen is drawn again thinner), or with --input image from the
-image alone, as an upload. Accuracy is printed overall and per condition. Fixed seed: the same images
+drawing (a fat pen is drawn again thinner, and the pen network reads the
+strokes: here traced in no person's order, often in many short pieces), or
+with --input image from the image alone, as an upload; --no-pen reads the
+strokes without the pen network, as the app did before it. Accuracy is printed overall and per condition. Fixed seed: the same images
 every run.
 """
 
@@ -51,13 +53,15 @@ def main() -> None:
     parser.add_argument("--save", metavar="DIR", help="also write the rendered images as DIR/<digit>/<i>.png")
     parser.add_argument("--input", choices=["canvas", "image"], default="canvas",
                         help="read each drawing with its strokes, as the app's canvas (default), or from the image alone")
+    parser.add_argument("--no-pen", action="store_true",
+                        help="read with the image networks alone, without the pen network's reading of the strokes")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
     args = parser.parse_args()
 
     images, labels = load_mnist(args.data_dir, "test")
     rng = np.random.default_rng(args.seed)
     chosen = conditions(min(args.n, len(images)), rng)
-    predictors = {arch: load_predictor(arch, args.weights_dir) for arch in args.arch}
+    predictors = {arch: load_predictor(arch, args.weights_dir, pen=not args.no_pen) for arch in args.arch}
     correct = {arch: defaultdict(list) for arch in args.arch}
     unsure = {arch: [] for arch in args.arch}
     for i, (stroke, size, polarity) in enumerate(chosen):
@@ -66,9 +70,9 @@ def main() -> None:
             folder = pathlib.Path(args.save) / str(labels[i])
             folder.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(folder / f"{i}.png"), canvas if canvas.ndim == 2 else cv2.cvtColor(canvas, cv2.COLOR_RGBA2BGRA))
-        tensor = preprocess(canvas, strokes=strokes if args.input == "canvas" else None, pen_width=pen).tensor
+        result = preprocess(canvas, strokes=strokes if args.input == "canvas" else None, pen_width=pen)
         for arch, predictor in predictors.items():
-            ranked = predictor.predict(tensor)
+            ranked = predictor.predict(result.tensor, pen=result.pen)
             unsure[arch].append(predictor.is_unsure(ranked))
             hit = ranked[0][0] == labels[i]
             for key in ("overall", stroke, size, polarity):

@@ -14,10 +14,14 @@ import sys
 import numpy as np
 import torch
 
-from preprocessing.trajectory import FEATURES, LENGTH
+from preprocessing.trajectory import FEATURES, LENGTH, STROKE_STARTS
 
 from .networks import fold_batch_norms, fold_pen_norms, pen_forward, single_image_forward
 from .weights import WeightsError, default_weights_dir, load_weights
+
+#: The most strokes the pen network reads a digit in, for weights that do not say (max_strokes in the
+#: metadata: the most any training writer used for one digit, 6).
+DEFAULT_MAX_STROKES = 6
 
 #: The "not sure" threshold for weights that do not carry their own (unsure_below in the metadata).
 DEFAULT_UNSURE_BELOW = 0.6
@@ -32,14 +36,23 @@ class PenReader:
         self.metadata = metadata
         self.temperature = float(metadata.get("temperature", 1.0))
         self.length, self.features = int(metadata.get("length", LENGTH)), int(metadata.get("features", FEATURES))
+        self.max_strokes = int(metadata.get("max_strokes", DEFAULT_MAX_STROKES))
 
     @torch.inference_mode()
     def probabilities_of(self, sequences: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Calibrated probabilities (N, 10) for pen paths (N, LENGTH, FEATURES) (preprocessing.trajectory)."""
+        """Calibrated probabilities (N, 10) for pen paths (N, LENGTH, FEATURES) (preprocessing.trajectory).
+
+        A path of more strokes than any training writer wrote a digit with (`max_strokes`) is a
+        sketch, or a picture traced in pieces: its order says little, so the answer there is flat
+        (0.1 each), which leaves the image network's answer as it is (combine()).
+        """
         x = torch.as_tensor(sequences, dtype=torch.float32)
         if x.ndim != 3 or x.shape[1:] != (self.length, self.features):
             raise ValueError(f"Expected pen paths of shape (N, {self.length}, {self.features}), got {tuple(x.shape)}.")
-        return torch.softmax(self._forward(x) / self.temperature, dim=1).numpy()
+        probs = torch.softmax(self._forward(x) / self.temperature, dim=1).numpy()
+        sketched = x[:, :, STROKE_STARTS].sum(dim=1).numpy() > self.max_strokes
+        probs[sketched] = 0.1
+        return probs
 
     def probabilities(self, sequence: np.ndarray | torch.Tensor) -> np.ndarray:
         """Calibrated probabilities (10,) for one pen path (LENGTH, FEATURES)."""

@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
         "held_out_accuracy": accuracy,
         "held_out_readable_accuracy": float((logits.argmax(1) == labels).numpy()[readable].mean()),
         "held_out_ece": expected_calibration_error(torch.softmax(logits / temperature, 1), labels),
+        # A digit drawn in more strokes than any training writer used is sketched: the pen network is not asked.
+        "max_strokes": max(len(d.strokes) for d in train_writers),
         "pen_train_writers": len({d.writer for d in train_writers}),
         "pen_held_out_writers": len({d.writer for d in held_writers}),
         "channels": args.channels,

@@ -30,6 +30,7 @@ POINTS = 64
 LENGTH = 80
 #: Columns: x, y, heading x, heading y, stroke starts, stroke ends, present.
 FEATURES = 7
+STROKE_STARTS = 4  # the column that is 1 where a stroke starts
 
 
 def _resample(points: np.ndarray, k: int) -> np.ndarray:

@@ -132,3 +132,13 @@ def test_load_predictor_finds_the_pen_network_beside_the_weights_or_says_why_not
     (tmp_path / "pen.pt").write_bytes(b"not weights")
     broken = predict.load_predictor("cnn", tmp_path)
     assert broken.pen is None and "not a readable weights file" in broken.pen_problem
+
+
+def test_a_digit_drawn_in_more_strokes_than_anyone_wrote_one_leaves_the_picture_to_decide(tmp_path):
+    torch.manual_seed(0)
+    save_weights(tmp_path / "pen.pt", PenNet(channels=8, hidden=16).eval(), "pen", {"temperature": 0.05, "max_strokes": 3})
+    reader = predict.load_pen_reader(tmp_path)
+    pieces = [np.array([[10.0 * i, 0.0], [10.0 * i + 5, 50.0]]) for i in range(4)]  # four short strokes
+    written, sketched = reader.probabilities_of(np.stack([pen_sequence(pieces[:3]), pen_sequence(pieces)]))
+    assert written.max() > 0.2  # a sharp temperature: three strokes get a real answer
+    np.testing.assert_allclose(sketched, np.full(10, 0.1))  # four are more than max_strokes: flat
