@@ -129,7 +129,9 @@ except DataError:
 if "real_pen" in stored:
     sources["Real pen, 22 held-out writers"] = (stored["real_pen"], None, None, None, None,
                                                 f"stored with the weights on {stored.get('measured')} "
-                                                "(python -m model.report --store)")
+                                                "(python -m model.report --store); the image network alone: on "
+                                                "the canvas the pen network also reads how each digit was written "
+                                                "(python benchmarks/real_pen.py)")
 if profile.can_save:
     try:
         saved = get_store().drawings(profile.name)

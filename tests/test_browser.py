@@ -189,6 +189,17 @@ def test_a_small_digit_under_a_fat_pen_is_redrawn_from_its_strokes(app_url, brow
     expect(prediction(page)).to_have_text("0", timeout=20_000)
 
 
+def test_how_a_digit_was_written_counts_where_its_picture_leaves_doubt(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(app_url)
+    expect(page.get_by_text("Draw a digit on the black square…")).to_be_visible(timeout=30_000)
+    # A 1 written in one stroke, up from its foot and straight down again: the picture alone is a
+    # less sure 1 (or a closed-top 4), the pen's path is plainly a 1.
+    stroke(page, canvas_box(page), [(0.35, 0.85), (0.6, 0.15), (0.6, 0.85)])
+    expect(prediction(page)).to_have_text("1", timeout=20_000)
+    expect(page.get_by_text(re.compile(r"sure \(calibrated, with how you wrote it\)"))).to_be_visible(timeout=20_000)
+
+
 def test_phone_width_screen_can_draw(app_url, browser):
     page = browser.new_page(viewport={"width": 390, "height": 1600}, has_touch=True)
     page.goto(app_url)
