@@ -1,8 +1,9 @@
 """Networks, weights I/O, training, evaluation, prediction and fine-tuning (the digits come from sources/).
 
     from model import load_predictor
-    predictor = load_predictor("cnn")      # or "mlp"; reads weights/<arch>.pt
+    predictor = load_predictor("cnn")      # or "mlp"; reads weights/<arch>.pt (and the pen network, pen.pt)
     predictor.predict(result.tensor)       # [(digit, probability), ...] all 10, most probable first
+    predictor.predict(result.tensor, pen=result.pen)   # a canvas drawing: how it was written weighed too
 """
 
 import importlib
