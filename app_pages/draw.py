@@ -96,7 +96,7 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         st.warning(f"Low confidence: the best guess is {digit} at {probability:.0%}. "
                    "This may not be a digit, or it is an unusual one.")
     else:
-        how = ", ".join(["calibrated"] + (["with how you wrote it"] if result.pen is not None and predictor.pen else [])
+        how = ", ".join(["calibrated"] + (["with how you wrote it"] if network.asks_pen(result.tensor, result.pen) else [])
                         + (["your saved drawings counted"] if memory_ids else []))
         st.caption(f"{label} is {percent(probability)} sure ({how}).")
     top3 = pd.DataFrame({"Digit": [str(d) for d, _ in ranked[:3]], "Probability": [percent(p) for _, p in ranked[:3]],

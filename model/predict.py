@@ -109,6 +109,11 @@ class Predictor:
         logits = self._forward(x.reshape(1, 1, 28, 28))[0]
         return torch.softmax(logits / self.temperature, dim=0).numpy()
 
+    def asks_pen(self, tensor: np.ndarray | torch.Tensor, pen: np.ndarray | None) -> bool:
+        """Whether predict(tensor, pen) weighs the pen path: there is one and a pen network, and the image
+        network alone is not sure enough (image_is_sure())."""
+        return pen is not None and self.pen is not None and not image_is_sure(self.image_probabilities(tensor))
+
     def with_pen(self, probs: np.ndarray, pen: np.ndarray | None) -> np.ndarray:
         """`probs` combined with the pen network's reading of the pen path `pen`; as they are without either."""
         if pen is None or self.pen is None or image_is_sure(probs):

@@ -114,11 +114,14 @@ def test_a_predictor_weighs_the_pen_path_only_when_it_has_both():
     wanted = int(np.argmin(base))
     pen = FixedPen(np.where(np.arange(10) == wanted, 0.999, 0.001 / 9))
     both = predict.Predictor(CNN().eval(), {"arch": "cnn"}, pen=pen)
+    assert both.asks_pen(tensor.tensor, tensor.pen) and not both.asks_pen(tensor.tensor, None)
+    assert not image_only.asks_pen(tensor.tensor, tensor.pen)
     assert both.predict(tensor.tensor, tensor.pen)[0][0] == wanted and pen.paths == 1
     assert both.predict(tensor.tensor)[0][0] != wanted and pen.paths == 1  # an upload has no path to read
     sure = np.where(np.arange(10) == 3, 0.9995, 0.0005 / 9)
     both.image_probabilities = lambda tensor: sure  # a drawing the image network reads beyond doubt
     assert both.predict(tensor.tensor, tensor.pen)[0] == (3, 0.9995) and pen.paths == 1  # the pen was not asked
+    assert not both.asks_pen(tensor.tensor, tensor.pen)
 
 
 def test_load_predictor_finds_the_pen_network_beside_the_weights_or_says_why_not(tmp_path):
