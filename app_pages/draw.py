@@ -18,6 +18,7 @@ from preprocessing import EmptyDrawingError, Options, Result, naive_preprocess, 
 from preprocessing.canvas_strokes import draw_strokes, scale_json, strip_pen, strip_scale, strokes_from_json
 from preprocessing.decode import decode_image
 from preprocessing.display import for_display
+from preprocessing.trajectory import path_picture
 from sources.user import IMAGE_SUFFIXES
 from store import NOT_A_DIGIT, NewDrawing, StoreError, encode_png
 
@@ -200,6 +201,14 @@ def show_steps(result: Result) -> None:
                 step = result.steps[i]
                 caption = f"{i + 1}. {step.name} — {step.caption} ({step.seconds * 1000:.2f} ms)"
                 column.image(for_display(step.image), caption=caption, width="stretch", clamp=True)
+    if result.pen is not None:
+        strokes = int(result.pen[:, 4].sum())
+        picture, words = st.columns([1, 3], vertical_alignment="center")
+        picture.image(path_picture(result.pen), width="stretch")
+        words.caption(f"How you wrote it, as the pen network reads it beside the 28×28: your {strokes} "
+                      f"stroke{'' if strokes == 1 else 's'}, {int(result.pen[:, 6].sum())} points spaced evenly along them, "
+                      "from blue (first) to red (last), a ring where each stroke starts. It counts where the "
+                      "picture alone leaves doubt (under 99.9% sure).")
 
 
 # -- "Right?": saving the person's answer ------------------------------------------------------------

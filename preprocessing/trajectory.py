@@ -78,3 +78,29 @@ def pen_sequence(strokes, points: int = POINTS, length: int = LENGTH) -> np.ndar
     out = np.zeros((length, FEATURES), np.float32)
     out[: len(seq)] = seq
     return out
+
+
+def path_picture(sequence: np.ndarray, side: int = 168) -> np.ndarray:
+    """The pen path a sequence holds, drawn for people: RGB uint8 (side, side, 3), black background.
+
+    Each stroke is drawn point to point, coloured from blue (the first point written) to red (the
+    last), with a ring where each stroke starts: what the pen network reads, order and direction
+    included. Raises ValueError for a sequence with no point.
+    """
+    import cv2
+
+    seq = np.asarray(sequence, dtype=np.float32)
+    present = seq[:, 6] > 0.5
+    if seq.ndim != 2 or seq.shape[1] != FEATURES or not present.any():
+        raise ValueError("There is no pen path to draw.")
+    seq = seq[present]
+    xy = np.rint((seq[:, :2] * 0.85 + 0.5) * (side - 1)).astype(np.int32)
+    picture = np.zeros((side, side, 3), np.uint8)
+    n = len(seq)
+    colour = lambda i: (int(255 * i / max(n - 1, 1)), 64, int(255 * (1 - i / max(n - 1, 1))))  # noqa: E731 (R, G, B)
+    for i in range(n - 1):
+        if not seq[i, 5]:  # the pen is not lifted between point i and the next
+            cv2.line(picture, tuple(map(int, xy[i])), tuple(map(int, xy[i + 1])), colour(i), max(1, side // 60), cv2.LINE_AA)
+    for i in np.flatnonzero(seq[:, 4]):
+        cv2.circle(picture, tuple(map(int, xy[i])), max(3, side // 30), colour(i), max(1, side // 90), cv2.LINE_AA)
+    return picture

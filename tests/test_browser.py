@@ -198,6 +198,8 @@ def test_how_a_digit_was_written_counts_where_its_picture_leaves_doubt(app_url, 
     stroke(page, canvas_box(page), [(0.35, 0.85), (0.6, 0.15), (0.6, 0.85)])
     expect(prediction(page)).to_have_text("1", timeout=20_000)
     expect(page.get_by_text(re.compile(r"sure \(calibrated, with how you wrote it\)"))).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(re.compile(r"^How you wrote it, as the pen network reads it beside the 28×28: your 1 stroke,"))
+           ).to_be_visible(timeout=20_000)
     clear(page, "Draw a digit on the black square…")
     draw(page, "7")  # a plain 7, which the picture alone reads beyond doubt: the pen is not asked, nor said to be
     expect(prediction(page)).to_have_text("7", timeout=20_000)

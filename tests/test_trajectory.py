@@ -145,3 +145,14 @@ def test_a_digit_drawn_in_more_strokes_than_anyone_wrote_one_leaves_the_picture_
     written, sketched = reader.probabilities_of(np.stack([pen_sequence(pieces[:3]), pen_sequence(pieces)]))
     assert written.max() > 0.2  # a sharp temperature: three strokes get a real answer
     np.testing.assert_allclose(sketched, np.full(10, 0.1))  # four are more than max_strokes: flat
+
+
+def test_the_path_picture_shows_order_from_blue_to_red_and_refuses_nothing_to_draw():
+    from preprocessing.trajectory import path_picture
+
+    picture = path_picture(pen_sequence(ONE), side=100)  # a stroke straight down: blue at the top, red at the foot
+    assert picture.shape == (100, 100, 3) and picture.dtype == np.uint8
+    top, foot = picture[:30].reshape(-1, 3), picture[70:].reshape(-1, 3)
+    assert top[:, 2].sum() > top[:, 0].sum() and foot[:, 0].sum() > foot[:, 2].sum()
+    with pytest.raises(ValueError, match="no pen path"):
+        path_picture(np.zeros((LENGTH, FEATURES), np.float32))
