@@ -65,6 +65,13 @@ class CNN(nn.Module):
         return self.classifier(self.features(x))
 
 
+def pool_points(h: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    """The largest and the mean of each channel of `h` (N, C, L) over the points `present` (N, 1, L) marks: (N, 2C)."""
+    largest = (h - 1e4 * (1 - present)).amax(dim=2)
+    mean = (h * present).sum(dim=2) / present.sum(dim=2).clamp_min(1)
+    return torch.cat([largest, mean], dim=1)
+
+
 class PenNet(nn.Module):
     """Reads a pen path (preprocessing.trajectory.pen_sequence(), shape (N, LENGTH, 7)), not an image.
 
@@ -74,7 +81,7 @@ class PenNet(nn.Module):
     are there (column 6 marks them), a 128-unit hidden layer and 10 logits.
     """
 
-    def __init__(self, channels: int = 64, hidden: int = 128, dropout: float = 0.3, features: int = 7):
+    def __init__(self, channels: int = 32, hidden: int = 128, dropout: float = 0.3, features: int = 7):
         super().__init__()
         self.config = {"channels": channels, "hidden": hidden}
         dilations = (1, 1, 2, 4)
@@ -92,9 +99,7 @@ class PenNet(nn.Module):
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
             out = F.relu(norm(conv(h)))
             h = out + h if i else out
-        largest = (h - 1e4 * (1 - present)).amax(dim=2)
-        mean = (h * present).sum(dim=2) / present.sum(dim=2).clamp_min(1)
-        return self.classifier(torch.cat([largest, mean], dim=1))
+        return self.classifier(pool_points(h, present))
 
 
 ARCHITECTURES = {"mlp": MLP, "cnn": CNN, "pen": PenNet}
@@ -149,9 +154,7 @@ def pen_forward(model: PenNet) -> Callable[[torch.Tensor], torch.Tensor]:
         for i, (w, b, padding, dilation) in enumerate(convs):
             step = F.relu(F.conv1d(h, w, b, 1, padding, dilation))
             h = step + h if i else step
-        largest = (h - 1e4 * (1 - present)).amax(dim=2)
-        mean = (h * present).sum(dim=2) / present.sum(dim=2).clamp_min(1)
-        return F.linear(F.relu(F.linear(torch.cat([largest, mean], dim=1), w1, b1)), w2, b2)
+        return F.linear(F.relu(F.linear(pool_points(h, present), w1, b1)), w2, b2)
 
     return forward
 
