@@ -2,7 +2,7 @@
 
     python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
                                        [--canvas 840x280 [--unscaled-pen]] [--photo [--ruled]] [--marks] [--save DIR]
-                                       [--memory K [--fine-tune]] [--json]
+                                       [--memory K [--fine-tune]] [--show-errors] [--json]
 
 Each number is one held-out writer's real pen digits (DigiLeTs, --pen-data,
 default $DIGILETS; writers training never saw) placed left to right on an
@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --memory: also read with the network fine-tuned on those drawings, and with both")
     parser.add_argument("--marks", action="store_true", help="one number in two written with a decimal point or a "
                         "comma between two of its digits (in a gap at least MARK_GAP wide)")
+    parser.add_argument("--show-errors", action="store_true", help="list each number read wrong: what was written, "
+                        "what was read, the writer, and the digits a person cannot read as their label")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.fine_tune and not args.memory:
@@ -327,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
                         read = ""
                     rows.append({"input": source + how, "length": length, "truth": truth, "read": read,
                                  "complete": digits[0].recording == "complete", "crowding": crowding(spans),
-                                 "readable": all(d.readable for d in digits),
+                                 "readable": all(d.readable for d in digits), "writer": writer,
+                                 "unreadable": [d.id for d in digits if not d.readable],
                                  "apart": apart(spans, width),
                                  "ms": 1000 * (time.perf_counter() - start)})
     summary = {}
@@ -375,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
                   f"wrong digit count {s['segmentation_errors']:.2%}, points and commas right {s['marks_right']:.2%}, "
                   f"read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")
+    if args.show_errors:
+        for r in rows:
+            if r["read"] != r["truth"]:
+                unreadable = f" (unreadable: {', '.join(r['unreadable'])})" if r["unreadable"] else ""
+                print(f"  {r['input']}: wrote {r['truth']}, read {r['read'] or '(nothing)'}, writer {r['writer']}{unreadable}")
     if args.json:
         wrong = [{k: r[k] for k in ("input", "truth", "read")} for r in rows if r["read"] != r["truth"]]
         print(json.dumps({"summary": summary, "examples_wrong": wrong[:50]}))
