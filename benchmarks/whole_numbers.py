@@ -225,6 +225,17 @@ def fine_tuned(predictor, images: np.ndarray, labels: np.ndarray, replay, seed: 
     return Predictor(model, {**predictor.metadata, **calibrate(model, replay, predictor.metadata)})
 
 
+def error_lines(rows: list[dict]) -> list[str]:
+    """One line for each number read wrong: how it was read, what was written and read, by whom, and
+    which of its digits a person cannot read as their label."""
+    lines = []
+    for r in rows:
+        if r["read"] != r["truth"]:
+            unreadable = f" (unreadable: {', '.join(r['unreadable'])})" if r["unreadable"] else ""
+            lines.append(f"{r['input']}: wrote {r['truth']}, read {r['read'] or '(nothing)'}, writer {r['writer']}{unreadable}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     from model import WeightsError, load_predictor
 
@@ -379,10 +390,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"wrong digit count {s['segmentation_errors']:.2%}, points and commas right {s['marks_right']:.2%}, "
                   f"read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")
     if args.show_errors:
-        for r in rows:
-            if r["read"] != r["truth"]:
-                unreadable = f" (unreadable: {', '.join(r['unreadable'])})" if r["unreadable"] else ""
-                print(f"  {r['input']}: wrote {r['truth']}, read {r['read'] or '(nothing)'}, writer {r['writer']}{unreadable}")
+        for line in error_lines(rows):
+            print("  " + line)
     if args.json:
         wrong = [{k: r[k] for k in ("input", "truth", "read")} for r in rows if r["read"] != r["truth"]]
         print(json.dumps({"summary": summary, "examples_wrong": wrong[:50]}))

@@ -410,6 +410,11 @@ def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
     assert module.crowding([(0, 10), (8, 40)]) == pytest.approx(0.2)  # touching: a fifth of the narrower
     assert module.crowding([(0, 40), (30, 34), (50, 60)]) == 1.0  # a narrow 1 drawn wholly over its neighbour
     assert module.canvas_size("320x128") == (320, 128)  # the phone strip
+    rows = [{"input": "strokes", "truth": "2026", "read": "2026", "writer": "a", "unreadable": []},
+            {"input": "strokes", "truth": "53", "read": "63", "writer": "b", "unreadable": []},
+            {"input": "image", "truth": "698", "read": "", "writer": "c", "unreadable": ["c_6_31"]}]
+    assert module.error_lines(rows) == ["strokes: wrote 53, read 63, writer b",
+                                        "image: wrote 698, read (nothing), writer c (unreadable: c_6_31)"]
     for bad in ("320", "axb", "50x20"):
         with pytest.raises(argparse.ArgumentTypeError):
             module.canvas_size(bad)
