@@ -40,7 +40,8 @@ a number is read exactly only with its point or comma where it was written,
 and "points and commas right" counts, over the numbers whose digits were
 counted right, those with every mark where it was written and no other.
 --save writes the drawings as DIR/<number>/<k>.png, the layout
-`python -m model.evaluate --numbers` reads.
+`python -m model.evaluate --numbers` reads; --show-errors lists each number
+read wrong, with its writer and any digit of it a person cannot read.
 --memory K: each writer has taught the app K drawings of each digit (as
 "Right?" saves them), and writes the numbers with their other drawings; each
 number is read by the network alone and with the memory of those saved
