@@ -343,3 +343,17 @@ def test_the_real_pen_benchmark_reports_the_readable_drawings_apart():
     assert r["accuracy"] == pytest.approx(76 / 80)
     assert r["readable"]["n"] == 78 and r["readable"]["accuracy"] == pytest.approx(76 / 78)
     assert r["readable"]["worst_writer"] == ("b", pytest.approx(36 / 38)) and r["readable"]["writers_below_97"] == ["b"]
+
+
+def test_the_real_pen_benchmark_counts_what_either_network_alone_reads_right():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "real_pen.py"
+    spec = importlib.util.spec_from_file_location("real_pen", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    labels = [1, 1, 4, 5]
+    # image right, pen right, neither (the pen with no answer: -1), both
+    assert module.either_right(labels, [1, 7, 9, 5], [4, 1, -1, 5]) == pytest.approx(3 / 4)
+    assert module.either_right(labels, [0, 0, 0, 0], [-1, -1, -1, -1]) == 0.0
