@@ -106,6 +106,10 @@ def show_prediction(label: str, arch: str, path, result: Result) -> list[tuple[i
         top3, hide_index=True, width="stretch",
         column_config={"Bar": st.column_config.ProgressColumn(" ", format=" ", min_value=0.0, max_value=1.0)},
     )
+    turned = network.turned_by_pen(result.tensor, result.pen)
+    if turned is not None:
+        st.caption(f"From the picture alone the {label} reads {turned[0]} ({percent(turned[1])}); "
+                   f"how you wrote it points to a {turned[2]}.")
     if result.pen is not None and network.pen_problem:
         st.caption(f"Read from the image alone, not from how you wrote it: {network.pen_problem}")
     if memory_ids or set_aside:

@@ -114,6 +114,15 @@ class Predictor:
         network alone is not sure enough (image_is_sure())."""
         return pen is not None and self.pen is not None and not image_is_sure(self.image_probabilities(tensor))
 
+    def turned_by_pen(self, tensor: np.ndarray | torch.Tensor, pen: np.ndarray | None) -> tuple[int, float, int] | None:
+        """Where weighing the pen path `pen` changed the answer: the image network's own (digit, probability)
+        and the digit with the pen, so a person can see what the picture alone says; else None."""
+        if pen is None or self.pen is None:
+            return None
+        alone = self.image_probabilities(tensor)
+        digit, written = int(alone.argmax()), int(self.with_pen(alone, pen).argmax())
+        return None if written == digit else (digit, float(alone[digit]), written)
+
     def with_pen(self, probs: np.ndarray, pen: np.ndarray | None) -> np.ndarray:
         """`probs` combined with the pen network's reading of the pen path `pen`; as they are without either."""
         if pen is None or self.pen is None or image_is_sure(probs):

@@ -204,6 +204,12 @@ def test_how_a_digit_was_written_counts_where_its_picture_leaves_doubt(app_url, 
     draw(page, "7")  # a plain 7, which the picture alone reads beyond doubt: the pen is not asked, nor said to be
     expect(prediction(page)).to_have_text("7", timeout=20_000)
     expect(page.get_by_text(re.compile(r"sure \(calibrated\)\."))).to_be_visible(timeout=20_000)
+    clear(page, "Draw a digit on the black square…")
+    # A 1 whose flag starts right of the stem and hooks back: its picture is a closed-top 4, its path a 1.
+    stroke(page, canvas_box(page), [(0.58, 0.58), (0.32, 0.66), (0.56, 0.12), (0.56, 0.88)])
+    expect(prediction(page)).to_have_text("1", timeout=20_000)
+    expect(page.get_by_text(re.compile(r"^From the picture alone the CNN reads 4 \(\d+\.\d%\); how you wrote it points to a 1\.$"))
+           ).to_be_visible(timeout=20_000)
 
 
 def test_phone_width_screen_can_draw(app_url, browser):

@@ -156,3 +156,18 @@ def test_the_path_picture_shows_order_from_blue_to_red_and_refuses_nothing_to_dr
     assert top[:, 2].sum() > top[:, 0].sum() and foot[:, 0].sum() > foot[:, 2].sum()
     with pytest.raises(ValueError, match="no pen path"):
         path_picture(np.zeros((LENGTH, FEATURES), np.float32))
+
+
+def test_a_predictor_says_what_the_picture_alone_read_where_the_pen_turned_it():
+    torch.manual_seed(0)
+    tensor = preprocess(draw_strokes(FOUR, 12), strokes=FOUR, pen_width=12)
+    network = CNN().eval()
+    image_only = predict.Predictor(network, {"arch": "cnn"})
+    picture = image_only.image_probabilities(tensor.tensor)
+    wanted = int(np.argmin(picture))
+    pen = FixedPen(np.where(np.arange(10) == wanted, 0.999, 0.001 / 9))
+    both = predict.Predictor(network, {"arch": "cnn"}, pen=pen)
+    assert both.turned_by_pen(tensor.tensor, tensor.pen) == (int(picture.argmax()), pytest.approx(picture.max()), wanted)
+    assert both.turned_by_pen(tensor.tensor, None) is None and image_only.turned_by_pen(tensor.tensor, tensor.pen) is None
+    agreeing = predict.Predictor(network, {"arch": "cnn"}, pen=FixedPen(picture))  # the pen says what the picture does
+    assert agreeing.turned_by_pen(tensor.tensor, tensor.pen) is None
