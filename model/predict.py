@@ -16,7 +16,7 @@ import torch
 
 from preprocessing.trajectory import FEATURES, LENGTH, STROKE_STARTS
 
-from .networks import fold_batch_norms, fold_pen_norms, pen_forward, single_image_forward
+from .networks import fold_batch_norms, fold_pen_norms, one_path_forward, pen_forward, single_image_forward
 from .weights import WeightsError, default_weights_dir, load_weights
 
 #: The most strokes the pen network reads a digit in, for weights that do not say (max_strokes in the
@@ -32,7 +32,8 @@ class PenReader:
 
     def __init__(self, model: torch.nn.Module, metadata: dict):
         self.model = fold_pen_norms(model)
-        self._forward = pen_forward(model)
+        self._forward = pen_forward(model)  # for batches
+        self._one = one_path_forward(model)  # for one drawing at a time
         self.metadata = metadata
         self.temperature = float(metadata.get("temperature", 1.0))
         self.length, self.features = int(metadata.get("length", LENGTH)), int(metadata.get("features", FEATURES))
@@ -55,8 +56,15 @@ class PenReader:
         return probs
 
     def probabilities(self, sequence: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Calibrated probabilities (10,) for one pen path (LENGTH, FEATURES)."""
-        return self.probabilities_of(torch.as_tensor(sequence, dtype=torch.float32)[None])[0]
+        """Calibrated probabilities (10,) for one pen path (LENGTH, FEATURES), as probabilities_of() gives them."""
+        x = np.asarray(sequence, dtype=np.float32)
+        if x.shape != (self.length, self.features):
+            raise ValueError(f"Expected a pen path of shape ({self.length}, {self.features}), got {x.shape}.")
+        if x[:, STROKE_STARTS].sum() > self.max_strokes:  # a sketch: see probabilities_of()
+            return np.full(10, 0.1, np.float32)
+        logits = self._one(x) / self.temperature
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
 
 
 #: Where the image network is at least this sure, its answer stands and the pen network is not asked: to

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from model import predict
-from model.networks import CNN, PenNet, fold_pen_norms, pen_forward
+from model.networks import CNN, PenNet, fold_pen_norms, one_path_forward, pen_forward
 from model.weights import WeightsError, load_weights, save_weights
 from preprocessing import preprocess
 from preprocessing.canvas_strokes import draw_strokes
@@ -69,6 +69,15 @@ def test_pen_net_reads_sequences_and_folding_its_norms_keeps_its_answers():
     assert net(x).shape == (8, 10)
     torch.testing.assert_close(fold_pen_norms(net)(x), net(x), atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(pen_forward(net)(x), net(x), atol=1e-4, rtol=1e-4)
+    one = one_path_forward(net)  # one path at a time, in numpy: the same logits, padding rows and all
+    for path, logits in zip(x.numpy(), net(x).detach().numpy()):
+        np.testing.assert_allclose(one(path), logits, atol=1e-4, rtol=1e-4)
+    reader = predict.PenReader(net, {"temperature": 0.7, "max_strokes": 1})
+    for path in x.numpy()[:2]:  # ONE is one stroke; FOUR's two are more than max_strokes: flat
+        np.testing.assert_allclose(reader.probabilities(path), reader.probabilities_of(path[None])[0], atol=1e-5)
+    np.testing.assert_allclose(reader.probabilities(x.numpy()[1]), np.full(10, 0.1))
+    with pytest.raises(ValueError, match="shape"):
+        reader.probabilities(x.numpy()[0][:10])
 
 
 def test_pen_weights_save_and_load_as_plain_data(tmp_path):
