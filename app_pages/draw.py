@@ -455,6 +455,11 @@ def number_area(models) -> None:
         alone = "".join(str(network.predict(d.result.tensor, pen=d.result.pen)[0][0]) for d in reading.digits)
         st.caption(f"Your {len(memory_ids)} saved drawing{'s count' if len(memory_ids) > 1 else ' counts'} too "
                    f"(sidebar)" + (f": the network alone reads {alone}." if alone != reading.best_guess else "."))
+    turned = [(k, t) for k, d in enumerate(reading.digits, 1) if (t := network.turned_by_pen(d.result.tensor, d.result.pen))]
+    if turned:
+        st.caption("How you wrote it counted: " + "; ".join(
+            f"digit {k} is a {alone} from its picture alone ({percent(p)}), a {written} as written"
+            for k, (alone, p, written) in turned) + ".")
     if unsure:
         st.warning(f"Not sure of digit {', '.join(map(str, unsure))}: the best guess is {reading.best_guess}. "
                    "Open a digit below to tell it what it is.")

@@ -40,6 +40,9 @@ STROKES = {
     "7": [[(0.25, 0.2), (0.75, 0.2), (0.42, 0.85)]],
     "0": [[(0.5, 0.15), (0.72, 0.3), (0.75, 0.6), (0.6, 0.83), (0.4, 0.83), (0.26, 0.6), (0.28, 0.3), (0.5, 0.15)]],
 }
+# A 1 whose flag starts right of the stem and hooks back, in one stroke: its picture is a closed-top 4 to
+# the image network, its path a 1 to the pen network.
+HOOKED_1 = [(0.58, 0.58), (0.32, 0.66), (0.56, 0.12), (0.56, 0.88)]
 # The same 0 a fifth of the size, round the canvas's centre: under the default 20 px pen its hole closes.
 STROKES["small 0"] = [[(0.5 + (x - 0.5) / 5, 0.5 + (y - 0.5) / 5) for x, y in STROKES["0"][0]]]
 
@@ -205,8 +208,7 @@ def test_how_a_digit_was_written_counts_where_its_picture_leaves_doubt(app_url, 
     expect(prediction(page)).to_have_text("7", timeout=20_000)
     expect(page.get_by_text(re.compile(r"sure \(calibrated\)\."))).to_be_visible(timeout=20_000)
     clear(page, "Draw a digit on the black square…")
-    # A 1 whose flag starts right of the stem and hooks back: its picture is a closed-top 4, its path a 1.
-    stroke(page, canvas_box(page), [(0.58, 0.58), (0.32, 0.66), (0.56, 0.12), (0.56, 0.88)])
+    stroke(page, canvas_box(page), HOOKED_1)
     expect(prediction(page)).to_have_text("1", timeout=20_000)
     expect(page.get_by_text(re.compile(r"^From the picture alone the CNN reads 4 \(\d+\.\d%\); how you wrote it points to a 1\.$"))
            ).to_be_visible(timeout=20_000)
@@ -349,3 +351,11 @@ def test_write_a_three_digit_number_and_read_it_back(app_url, browser):
         stroke(page, box, path)
     expect(prediction(page)).to_have_text("14,7", timeout=20_000)
     expect(page.get_by_text("3 digits and a comma (orange) found from your strokes, boxed left to right")).to_be_visible()
+    clear(page, "Write a number on the black strip…")
+    box = canvas_box(page)
+    # The Digit-mode test's hooked 1 (a closed-top 4 to the picture, a 1 to the pen network) before a 7.
+    for path in NUMBER["7"] + [[(0.25 + x / 3, y) for x, y in HOOKED_1]]:
+        stroke(page, box, path)
+    expect(prediction(page)).to_have_text("17", timeout=20_000)
+    expect(page.get_by_text(re.compile(r"^How you wrote it counted: digit 1 is a 4 from its picture alone \(\d+\.\d%\), "
+                                       r"a 1 as written\.$"))).to_be_visible(timeout=20_000)
