@@ -34,10 +34,12 @@ def my_scores(arch: str, path: str, mtime_ns: int, profile: str, stamp: tuple) -
     """The same on the person's saved digits (not "not a digit"), as preprocess() made them when saved;
     None when there are none. `stamp` (how many drawings, the labels' checksum) makes a new save or
     relabel score again."""
-    digits, inputs = saved_as_seen(get_store(), profile)
+    digits, inputs, paths = saved_as_seen(get_store(), profile)
     if not len(digits):
         return None
-    probs = probabilities_of(get_predictor(arch, pathlib.Path(path)), standardized(digits.images))
+    predictor = get_predictor(arch, pathlib.Path(path))
+    probs = probabilities_of(predictor, standardized(digits.images))
+    probs = np.stack([predictor.with_pen(p, pen) for p, pen in zip(probs, paths)])  # as the Draw page reads them
     return report(probs, digits.labels), digits.images, digits.labels, probs, inputs
 
 
@@ -139,7 +141,8 @@ if profile.can_save:
             stamp = (len(saved), hash(tuple((d.id, d.label) for d in saved)))
             scores = my_scores(arch, str(path), path.stat().st_mtime_ns, profile.name, stamp)
             if scores is not None:  # not only "not a digit"s
-                sources["My drawings"] = (*scores, "measured now")
+                sources["My drawings"] = (*scores, "measured now, read as the Draw page reads them: with how each "
+                                                   "was written, where it was drawn on the canvas")
     except (StoreError, ValueError) as e:
         st.warning(f"Your drawings cannot be scored: {e}")
 if not sources:

@@ -95,14 +95,29 @@ def from_store(db: str | os.PathLike, profile: str) -> tuple[Digits, list[str]]:
                          for d in DrawingStore(db).drawings(profile))
 
 
-def saved_as_seen(store, profile: str) -> tuple[Digits, list[bytes]]:
+def saved_as_seen(store, profile: str) -> tuple[Digits, list[bytes], list[np.ndarray | None]]:
     """A profile's saved digits (not "not a digit") as the 28x28 images preprocess() made when they were
-    saved, and each one's input PNG, in the store's order. ValueError names a drawing whose image is unreadable."""
+    saved, each one's input PNG, and each one's pen path for the pen network (None for an upload), in
+    the store's order. ValueError names a drawing whose image is unreadable."""
     from preprocessing.decode import decode_image
 
     drawings = [d for d in store.drawings(profile) if d.label >= 0]
     if not drawings:
-        return Digits.empty(), []
+        return Digits.empty(), [], []
     decoded = [decode_image(d.image28_png, f"drawing #{d.id}") for d in drawings]
     images = np.stack([x if x.ndim == 2 else x[..., 0] for x in decoded])
-    return Digits(images, np.array([d.label for d in drawings], np.int64)), [d.input_png for d in drawings]
+    return (Digits(images, np.array([d.label for d in drawings], np.int64)), [d.input_png for d in drawings],
+            [pen_path(d.strokes) for d in drawings])
+
+
+def pen_path(json_data) -> np.ndarray | None:
+    """The canvas strokes (json_data) as the pen network's sequence (preprocessing.trajectory), as
+    preprocess() makes it; None without strokes, or with none that can be read."""
+    from preprocessing.canvas_strokes import strokes_from_json
+    from preprocessing.trajectory import pen_sequence
+
+    strokes = strokes_from_json(json_data)[0]
+    try:
+        return pen_sequence(strokes) if strokes else None
+    except ValueError:
+        return None

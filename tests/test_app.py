@@ -380,6 +380,26 @@ def test_models_page_scores_my_drawings_and_shows_their_errors(db, monkeypatch, 
     assert caption.startswith("true 1: 7 ")
 
 
+def test_models_page_reads_my_canvas_drawings_with_how_they_were_written(db, monkeypatch, tmp_path):
+    import importlib.util
+
+    from preprocessing import preprocess
+    from preprocessing.canvas_strokes import strokes_to_json
+
+    spec = importlib.util.spec_from_file_location("latency", ROOT / "benchmarks" / "latency.py")
+    latency = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(latency)
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))
+    canvas, strokes, width = latency.doubtful_drawing()  # a hooked 1: a 4 from its picture alone, a 1 as written
+    db.save("local", NewDrawing(label=1, input_png=encode_png(canvas[..., 0]), strokes=strokes_to_json(strokes, width),
+                                image28_png=encode_png(preprocess(canvas, strokes=strokes, pen_width=width).image)))
+    at = start().switch_page(MODELS).run()
+    at.radio(key="models_set").set_value("My drawings").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "100.00%"  # the image network alone reads it 4: 0.00%
+    assert any("how each was written" in c.value for c in at.caption)
+
+
 def test_models_page_with_only_not_a_digit_saved_offers_no_score_of_my_drawings(db, monkeypatch, tmp_path):
     from preprocessing import preprocess
 

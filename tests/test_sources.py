@@ -251,6 +251,16 @@ def test_saved_digits_as_the_app_saw_them_leave_out_not_a_digit(tmp_path):
     store.save("p", NewDrawing(label=-1, input_png=big, image28_png=png28))
     assert len(saved_as_seen(store, "p")[0]) == 0  # only "not a digit": nothing to score
     store.save("p", NewDrawing(label=7, input_png=big, image28_png=png28))
-    digits, inputs = saved_as_seen(store, "p")
+    digits, inputs, paths = saved_as_seen(store, "p")
     check(digits, 1)
     assert digits.labels.tolist() == [7] and np.array_equal(digits.images[0], seven()) and inputs == [big]
+    assert paths == [None]  # an upload: no strokes
+    from preprocessing.canvas_strokes import strokes_to_json
+    from preprocessing.trajectory import pen_sequence
+
+    written = [np.array([[70.0, 50.0], [210.0, 50.0], [120.0, 240.0]])]
+    store.save("p", NewDrawing(label=7, input_png=big, image28_png=png28, strokes=strokes_to_json(written, 20)))
+    store.save("p", NewDrawing(label=7, input_png=big, image28_png=png28, strokes={"objects": [{"type": "rect"}]}))
+    paths = saved_as_seen(store, "p")[2]
+    assert len(paths) == 3 and sum(p is None for p in paths) == 2  # the upload, and strokes with no path in them
+    np.testing.assert_allclose(next(p for p in paths if p is not None), pen_sequence(written), atol=1e-5)
