@@ -58,18 +58,19 @@ def score(true: np.ndarray, predicted: np.ndarray) -> dict:
 
 def evaluate_images(predictor, root: pathlib.Path) -> dict:
     """Score `predictor` on root/<digit>/ images, each through preprocess() (with its canvas strokes
-    when a drawings.json beside them, as the app's export writes, has them)."""
+    when a drawings.json beside them, as the app's export writes, has them; the pen network, where
+    `predictor` has one, then reads how each was written, as the app does)."""
     true, predicted, failures, unreadable = [], [], [], []
     strokes = folder_strokes(root)
     for path, digit in image_folder(root):
         try:
-            tensor = preprocess_canvas(load_image(path), strokes.get(path)).tensor
+            result = preprocess_canvas(load_image(path), strokes.get(path))
         except ValueError as e:  # blank or unreadable: counted wrong, and listed
             unreadable.append({"path": str(path), "error": str(e)})
             true.append(digit)
             predicted.append(-1)
             continue
-        guess = predictor.predict(tensor)[0][0]
+        guess = predictor.predict(result.tensor, pen=result.pen)[0][0]  # as the app reads it
         true.append(digit)
         predicted.append(guess)
         if guess != digit:
