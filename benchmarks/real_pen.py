@@ -20,7 +20,8 @@ images every run. Reported: accuracy overall and per class, width, size and
 polarity; per writer (worst, median, and those under 97%); the commonest
 confusions; how many answers are "not sure", how many of the wrong ones that
 warns of, and how often the answers not flagged are right; read with the pen network, also the
-share that either network alone reads right (what a referee choosing one of their two answers could reach).
+share that either network alone reads right (what a referee choosing one of their two answers could reach)
+and how many answers the pen network changed, to right and to wrong.
 Accuracy is also given for
 the writers DigiLeTs lists as "complete": some recordings of the others
 miss strokes (a 6 that is only its top arc, an 8 that is only an S), and for
@@ -79,6 +80,15 @@ def either_right(labels, image_answers, pen_answers) -> float:
     answer of -1: none): what the best referee choosing one of their two answers could reach."""
     labels = np.asarray(labels)
     return float(((np.asarray(image_answers) == labels) | (np.asarray(pen_answers) == labels)).mean())
+
+
+def pen_changes(labels, image_answers, answers) -> dict:
+    """How many of the image network's answers weighing the pen changed: wrong to right, right to wrong,
+    and wrong to another wrong."""
+    labels, image_answers, answers = np.asarray(labels), np.asarray(image_answers), np.asarray(answers)
+    image_right, right = image_answers == labels, answers == labels
+    return {"to_right": int((right & ~image_right).sum()), "to_wrong": int((image_right & ~right).sum()),
+            "wrong_to_wrong": int((~right & ~image_right & (answers != image_answers)).sum())}
 
 
 def summarise(records: list[dict]) -> dict:
@@ -189,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                    for m, p, t in zip(meta, predicted, top)]
         r = results[arch] = summarise(records)
         if witnesses is not None:
-            r["either_right"] = either_right([m["label"] for m in meta], *witnesses)
+            labels = np.array([m["label"] for m in meta])
+            r["either_right"] = either_right(labels, *witnesses)
+            r["pen_turned"] = pen_changes(labels, witnesses[0], predicted)
         print(f"{arch.upper()}: {r['accuracy']:.2%} of {r['n']} real-pen {'canvas drawings' if args.input == 'canvas' else 'images'} by {len(r['per_writer'])} held-out writers; "
               f"{r['flagged_unsure']:.2%} flagged 'not sure'")
         if r["wrong_flagged_unsure"] is not None:
@@ -202,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         if "either_right" in r:
             print(f"  read right by the image network alone or the pen network alone: {r['either_right']:.2%} "
                   "(the most that choosing one of their two answers could reach)")
+            t = r["pen_turned"]
+            print(f"  answers the pen network changed: {t['to_right']} wrong to right, {t['to_wrong']} right to wrong, "
+                  f"{t['wrong_to_wrong']} wrong to another wrong")
         print("  per class: " + ", ".join(f"{d} {a:.1%}" for d, a in r["per_class"].items()))
         print("  per width: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_width"].items())
               + "; per size: " + ", ".join(f"{k} {a:.2%}" for k, a in r["per_size"].items()))

@@ -357,3 +357,6 @@ def test_the_real_pen_benchmark_counts_what_either_network_alone_reads_right():
     # image right, pen right, neither (the pen with no answer: -1), both
     assert module.either_right(labels, [1, 7, 9, 5], [4, 1, -1, 5]) == pytest.approx(3 / 4)
     assert module.either_right(labels, [0, 0, 0, 0], [-1, -1, -1, -1]) == 0.0
+    # right and kept; two wrong turned right; a right one turned wrong; a wrong one turned to another wrong
+    assert module.pen_changes([1, 1, 4, 5, 2], [1, 7, 9, 5, 3], [1, 1, 4, 3, 6]) == {"to_right": 2, "to_wrong": 1,
+                                                                                    "wrong_to_wrong": 1}
