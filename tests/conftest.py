@@ -10,6 +10,18 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+
+
+def benchmark(name: str):
+    """The script benchmarks/<name>.py as a module, to test its helpers (the scripts are not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # Stroke paths of a few digits in a unit square (x right, y down), drawn as polylines.
 SHAPES = {
     "1": [[(0.55, 0.1), (0.5, 0.9)]],

@@ -381,16 +381,12 @@ def test_models_page_scores_my_drawings_and_shows_their_errors(db, monkeypatch, 
 
 
 def test_models_page_reads_my_canvas_drawings_with_how_they_were_written(db, monkeypatch, tmp_path):
-    import importlib.util
-
+    from conftest import benchmark
     from preprocessing import preprocess
     from preprocessing.canvas_strokes import strokes_to_json
 
-    spec = importlib.util.spec_from_file_location("latency", ROOT / "benchmarks" / "latency.py")
-    latency = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(latency)
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))
-    canvas, strokes, width = latency.doubtful_drawing()  # a hooked 1: a 4 from its picture alone, a 1 as written
+    canvas, strokes, width = benchmark("latency").doubtful_drawing()  # a hooked 1: a 4 from its picture alone, a 1 as written
     db.save("local", NewDrawing(label=1, input_png=encode_png(canvas[..., 0]), strokes=strokes_to_json(strokes, width),
                                 image28_png=encode_png(preprocess(canvas, strokes=strokes, pen_width=width).image)))
     at = start().switch_page(MODELS).run()

@@ -401,11 +401,9 @@ def test_each_digit_of_a_number_keeps_its_strokes_and_a_fat_pen_is_redrawn_thinn
 
 
 def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
-    import importlib.util
+    from conftest import benchmark
 
-    spec = importlib.util.spec_from_file_location("whole_numbers", ROOT / "benchmarks" / "whole_numbers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark("whole_numbers")
     assert module.crowding([(0, 10), (20, 30)]) == 0.0 and module.crowding([(0, 10)]) == 0.0
     assert module.crowding([(0, 10), (8, 40)]) == pytest.approx(0.2)  # touching: a fifth of the narrower
     assert module.crowding([(0, 40), (30, 34), (50, 60)]) == 1.0  # a narrow 1 drawn wholly over its neighbour

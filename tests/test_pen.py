@@ -324,13 +324,9 @@ def test_template_four_open_and_closed_tops():
 
 
 def test_the_real_pen_benchmark_reports_the_readable_drawings_apart():
-    import importlib.util
-    import pathlib
+    from conftest import benchmark
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "real_pen.py"
-    spec = importlib.util.spec_from_file_location("real_pen", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark("real_pen")
 
     def record(writer, label, predicted, readable=True):
         return {"writer": writer, "label": label, "predicted": predicted, "hit": label == predicted, "unsure": False,
@@ -346,13 +342,9 @@ def test_the_real_pen_benchmark_reports_the_readable_drawings_apart():
 
 
 def test_the_real_pen_benchmark_counts_what_either_network_alone_reads_right():
-    import importlib.util
-    import pathlib
+    from conftest import benchmark
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "real_pen.py"
-    spec = importlib.util.spec_from_file_location("real_pen", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark("real_pen")
     labels = [1, 1, 4, 5]
     # image right, pen right, neither (the pen with no answer: -1), both
     assert module.either_right(labels, [1, 7, 9, 5], [4, 1, -1, 5]) == pytest.approx(3 / 4)

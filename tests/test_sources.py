@@ -241,17 +241,12 @@ def test_an_exported_folder_is_read_with_the_strokes_in_its_manifest(tmp_path):
 
 
 def test_an_exported_folder_is_scored_with_how_each_drawing_was_written(tmp_path):
-    import importlib.util
-
-    from conftest import ROOT
+    from conftest import benchmark
     from model.evaluate import evaluate_images
     from model.predict import load_predictor
     from preprocessing.canvas_strokes import strokes_to_json
 
-    spec = importlib.util.spec_from_file_location("latency", ROOT / "benchmarks" / "latency.py")
-    latency = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(latency)
-    canvas, strokes, width = latency.doubtful_drawing()  # a hooked 1: a 4 from its picture alone, a 1 as written
+    canvas, strokes, width = benchmark("latency").doubtful_drawing()  # a hooked 1: a 4 from its picture alone, a 1 as written
     (tmp_path / "1").mkdir()
     cv2.imwrite(str(tmp_path / "1" / "a.png"), canvas[..., 0])
     manifest = {"format": 1, "drawings": [{"file": "1/a.png", "label": 1, "strokes": strokes_to_json(strokes, width)}]}
