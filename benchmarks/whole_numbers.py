@@ -1,6 +1,6 @@
 """Whole-number benchmark: numbers of 2-8 digits written by the held-out writers, read back.
 
-    python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0]
+    python benchmarks/whole_numbers.py [--arch cnn] [--weights-dir D] [--per-length 100] [--input both] [--seed 0 [1 ...]]
                                        [--canvas 840x280 [--unscaled-pen]] [--photo [--ruled]] [--marks] [--save DIR]
                                        [--memory K [--fine-tune]] [--show-errors] [--json]
 
@@ -39,6 +39,9 @@ left) after one of its digits, in a gap at least MARK_GAP of the height wide;
 a number is read exactly only with its point or comma where it was written,
 and "points and commas right" counts, over the numbers whose digits were
 counted right, those with every mark where it was written and no other.
+--seed takes several seeds: each writes its own numbers (--per-length of each
+length, the same as that seed alone writes), and the figures are over them all
+(`--seed 0 1 2 3 4`: 500 numbers of each length).
 --save writes the drawings as DIR/<number>/<k>.png, the layout
 `python -m model.evaluate --numbers` reads; --show-errors lists each number
 read wrong, with its writer and any digit of it a person cannot read.
@@ -237,6 +240,17 @@ def error_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def numbers_to_write(seeds: list[int], per_length: int):
+    """(seed, length, k, rng, photo_rng, mark_rng) for each number to write: for each seed, `per_length`
+    numbers of each length from 2 to 8 (k counts them), with that seed's random draws: the numbers'
+    own, and apart from them the photos' and the marks', so the numbers are the same with or without."""
+    for seed in seeds:
+        rng, photo_rng, mark_rng = (np.random.default_rng(seed + offset) for offset in (0, 1000, 2000))
+        for length in range(2, 9):
+            for k in range(per_length):
+                yield seed, length, k, rng, photo_rng, mark_rng
+
+
 def main(argv: list[str] | None = None) -> int:
     from model import WeightsError, load_predictor
 
@@ -245,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights-dir", help="default: the shipped weights/")
     parser.add_argument("--pen-data", default=default_pen_path())
     parser.add_argument("--per-length", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, nargs="+", default=[0],
+                        help="one seed or several: each writes its own numbers, and the figures are over them all")
     parser.add_argument("--save", metavar="DIR")
     parser.add_argument("--input", choices=["strokes", "image", "both"], default="both",
                         help="read from the strokes (as the canvas gives them), the image alone, or both")
@@ -271,9 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fine-tune needs --memory K: the saved drawings it learns from")
     if args.ruled and not args.photo:
         parser.error("--ruled needs --photo: ruled paper is a photo's")
+    if args.memory and len(args.seed) > 1:
+        parser.error("--memory takes one seed: the drawings each writer saved are chosen with it")
     inputs = ["image"] if args.photo else ["strokes", "image"] if args.input == "both" else [args.input]
-    photo_rng = np.random.default_rng(args.seed + 1000)  # apart from the numbers' draws: the same numbers either way
-    mark_rng = np.random.default_rng(args.seed + 2000)
     try:
         _, held = split_by_writer(load_pen_digits(args.pen_data))
         predictor = load_predictor(args.arch, args.weights_dir)
@@ -296,11 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     for k, (writer, digits) in enumerate(sorted(of_writer.items())):
         readers[writer] = [("", predictor)]
         if args.memory:  # the saved drawings are chosen apart from the numbers' draws
-            saved, digits = writer_sets(digits, args.memory, args.seed + 3000 + k)
-            images, labels = pen_set(saved, seed=args.seed + 4000 + k, processes=1, with_strokes=True).arrays()  # each drawn once on the canvas
+            saved, digits = writer_sets(digits, args.memory, args.seed[0] + 3000 + k)
+            images, labels = pen_set(saved, seed=args.seed[0] + 4000 + k, processes=1, with_strokes=True).arrays()  # each drawn once on the canvas
             readers[writer].append((" + memory", remembering(predictor, images, labels, mnist, floor)))
             if args.fine_tune:
-                tuned = fine_tuned(predictor, images, labels, replay, args.seed + 5000 + k)
+                tuned = fine_tuned(predictor, images, labels, replay, args.seed[0] + 5000 + k)
                 readers[writer] += [(" fine-tuned", tuned),
                                     (" fine-tuned + memory", remembering(tuned, images, labels, mnist, floor))]
         for d in digits:
@@ -310,41 +325,39 @@ def main(argv: list[str] | None = None) -> int:
         kept = sum(len(dict(r)[how].memory) for r in readers.values())
         print(f"{how.strip(' +')}: {args.memory} saved drawings of each digit per writer, {kept} counted "
               f"({10 * args.memory * len(writers) - kept} set aside)", flush=True)
-    rng = np.random.default_rng(args.seed)
     rows = []
-    for length in range(2, 9):
-        for k in range(args.per_length):
-            writer = writers[rng.integers(len(writers))]
-            mine = by_writer[writer]
-            labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
-            digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
-            marks = {}
-            if args.marks and mark_rng.random() < 0.5:  # one number in two has a point or a comma
-                marks = {int(mark_rng.integers(length - 1)): ".,"[int(mark_rng.integers(2))]}
-            truth = "".join(str(d) + marks.get(i, "") for i, d in enumerate(labels))
-            canvas, strokes, width, spans = compose(digits, rng, args.canvas, marks, mark_rng, not args.unscaled_pen)
-            if args.save:
-                folder = pathlib.Path(args.save) / truth
-                folder.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(folder / f"{length}-{k}.png"), canvas)
-            for source in inputs:
-                image = photo_of_paper(canvas, photo_rng, args.ruled) if args.photo else canvas
-                for how, reader in readers[writer]:
-                    start = time.perf_counter()
-                    cutter = getattr(reader, "predictor", reader)  # as the app: the memory reads, never cuts
-                    try:
-                        if source == "strokes":
-                            read = read_number(canvas, cutter, strokes, width, reader).best_guess
-                        else:
-                            read = read_number(image, cutter, reader=reader).best_guess
-                    except ValueError:
-                        read = ""
-                    rows.append({"input": source + how, "length": length, "truth": truth, "read": read,
-                                 "complete": digits[0].recording == "complete", "crowding": crowding(spans),
-                                 "readable": all(d.readable for d in digits), "writer": writer,
-                                 "unreadable": [d.id for d in digits if not d.readable],
-                                 "apart": apart(spans, width),
-                                 "ms": 1000 * (time.perf_counter() - start)})
+    for seed, length, k, rng, photo_rng, mark_rng in numbers_to_write(args.seed, args.per_length):
+        writer = writers[rng.integers(len(writers))]
+        mine = by_writer[writer]
+        labels = [int(rng.choice(sorted(mine))) for _ in range(length)]
+        digits = [mine[label][rng.integers(len(mine[label]))] for label in labels]
+        marks = {}
+        if args.marks and mark_rng.random() < 0.5:  # one number in two has a point or a comma
+            marks = {int(mark_rng.integers(length - 1)): ".,"[int(mark_rng.integers(2))]}
+        truth = "".join(str(d) + marks.get(i, "") for i, d in enumerate(labels))
+        canvas, strokes, width, spans = compose(digits, rng, args.canvas, marks, mark_rng, not args.unscaled_pen)
+        if args.save:
+            folder = pathlib.Path(args.save) / truth
+            folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(folder / (f"{length}-{k}.png" if len(args.seed) == 1 else f"{seed}-{length}-{k}.png")), canvas)
+        for source in inputs:
+            image = photo_of_paper(canvas, photo_rng, args.ruled) if args.photo else canvas
+            for how, reader in readers[writer]:
+                start = time.perf_counter()
+                cutter = getattr(reader, "predictor", reader)  # as the app: the memory reads, never cuts
+                try:
+                    if source == "strokes":
+                        read = read_number(canvas, cutter, strokes, width, reader).best_guess
+                    else:
+                        read = read_number(image, cutter, reader=reader).best_guess
+                except ValueError:
+                    read = ""
+                rows.append({"input": source + how, "length": length, "truth": truth, "read": read,
+                             "complete": digits[0].recording == "complete", "crowding": crowding(spans),
+                             "readable": all(d.readable for d in digits), "writer": writer,
+                             "unreadable": [d.id for d in digits if not d.readable],
+                             "apart": apart(spans, width),
+                             "ms": 1000 * (time.perf_counter() - start)})
     summary = {}
     for source in dict.fromkeys(r["input"] for r in rows):
         mine = [r for r in rows if r["input"] == source]
@@ -354,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             how += f"; the network fine-tuned on the writer's {args.memory} saved drawings of each digit"
         if source.endswith("memory"):
             how += f"; the writer's {args.memory} saved drawings of each digit counted"
+        if len(args.seed) > 1:
+            how += f"; seeds {', '.join(map(str, args.seed))}"
         paper = (", a photo of ruled paper with the desk beside it" if args.ruled
                  else ", a photo of paper with the desk beside it" if args.photo else "")
         print(f"{source} ({how}{paper}):")

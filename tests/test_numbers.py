@@ -437,6 +437,35 @@ def test_the_number_benchmark_measures_how_far_digits_lie_over_each_other():
         assert ruled.max() == 225 and (ruled == 185).sum() > 2 * canvas.shape[1]  # two lines' worth at least
 
 
+def test_the_number_benchmark_pools_several_seeds_each_writing_its_own_numbers(tmp_path, capsys):
+    from conftest import benchmark
+    from test_model import write_pen_file
+
+    module = benchmark("whole_numbers")
+
+    def draws(seeds):
+        return [(seed, length, k, rng.integers(10**9), photo.integers(10**9), mark.integers(10**9))
+                for seed, length, k, rng, photo, mark in module.numbers_to_write(seeds, 2)]
+
+    both = draws([0, 1])
+    assert len(both) == 2 * 7 * 2 and [d[1] for d in both[:14]] == [2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8]
+    assert both == draws([0]) + draws([1])  # each seed writes what it writes alone
+    assert draws([0]) != draws([1])
+
+    pen = write_pen_file(tmp_path / "pen.json.gz", per_writer=6)  # one held-out writer's 1s and 7s
+    common = ["--pen-data", str(pen), "--per-length", "1", "--input", "strokes", "--json"]
+    counts = {}
+    for seeds in (["0"], ["1"], ["0", "1"]):
+        assert module.main(common + ["--seed", *seeds]) == 0
+        out = capsys.readouterr().out
+        counts[" ".join(seeds)] = json.loads(out.strip().splitlines()[-1])["summary"]["strokes"]["all"]
+        assert ("seeds 0, 1" in out) == (len(seeds) == 2)
+    assert counts["0"]["n"] == counts["1"]["n"] == 7 and counts["0 1"]["n"] == 14
+    assert counts["0 1"]["exact"] == pytest.approx((counts["0"]["exact"] + counts["1"]["exact"]) / 2)
+    with pytest.raises(SystemExit):
+        module.main(common + ["--seed", "0", "1", "--memory", "1"])
+
+
 @pytest.mark.parametrize("paper, rule", [(250, 200), (200, 160)])
 @pytest.mark.parametrize("pen", [2, 4])
 def test_a_number_photographed_on_ruled_paper_reads_as_on_the_canvas(cnn, paper, rule, pen):
