@@ -11,7 +11,10 @@ canvas renderer draws them like any other pen digit:
 - hook_seven: a 7 whose foot hooks to one side;
 - curl_nine: a 9 whose tail curls to the left;
 - template_four: a 4 with an open or a closed top, built from its parts;
-- slant, jitter, change_speed: for any digit, a writer's slant, a shaky hand, a slower or faster pen.
+- slant, jitter, change_speed: for any digit, a writer's slant, a shaky hand, a slower or faster pen;
+- mouse_events, straighten, wobble: as a mouse draws: the sparser points it sends, straight moves, a hand
+  that trembles slowly. These are for benchmarks/mouse_drawn.py, not training: the networks read such
+  drawings as well as a tablet pen's (docs/measurements.md, "Drawn with a mouse").
 
 style_variant() picks among them for a label. They are kept plausible (a
 person reads each result as its label): the contact sheet in
@@ -102,6 +105,83 @@ def change_speed(strokes, rng: np.random.Generator, low: float = 0.4, high: floa
         places.append(arc[-1])
         out.append(np.stack([np.interp(places, arc, s[:, 0]), np.interp(places, arc, s[:, 1])], 1))
     return out
+
+
+def _corners(points: np.ndarray, tolerance: float) -> list[int]:
+    """Indices of the points that Douglas-Peucker keeps: every other point lies within `tolerance` of
+    the polyline through them (the ends are always kept)."""
+    keep, todo = {0, len(points) - 1}, [(0, len(points) - 1)]
+    while todo:
+        a, b = todo.pop()
+        if b - a < 2:
+            continue
+        chord = points[b] - points[a]
+        rel = points[a + 1 : b] - points[a]
+        length = float(np.hypot(*chord))
+        dist = (np.abs(chord[0] * rel[:, 1] - chord[1] * rel[:, 0]) / length if length > 0
+                else np.hypot(rel[:, 0], rel[:, 1]))
+        k = int(np.argmax(dist))
+        if dist[k] > tolerance:
+            keep.add(a + 1 + k)
+            todo += [(a, a + 1 + k), (a + 1 + k, b)]
+    return sorted(keep)
+
+
+def straighten(strokes, rng: np.random.Generator, low: float = 0.015, high: float = 0.05) -> Strokes:
+    """The digit drawn in straight moves, as a mouse often draws it: each stroke cut down to the corners
+    that keep it within `low`-`high` times the digit's size (Douglas-Peucker), then sampled along its
+    straight pieces as densely as it was (a mouse sends points all along a move), so its curves become
+    corners and a 0 a polygon."""
+    out = _copy(strokes)
+    _, size = _box(out)
+    tolerance = rng.uniform(low, high) * size.max()
+    result = []
+    for s in out:
+        if len(s) < 3:
+            result.append(s)
+            continue
+        corners = s[_corners(s, tolerance)]
+        steps = np.linalg.norm(np.diff(corners, axis=0), axis=1)
+        arc = np.concatenate([[0], np.cumsum(steps)])
+        places = np.linspace(0, arc[-1], len(s))
+        result.append(np.stack([np.interp(places, arc, corners[:, 0]), np.interp(places, arc, corners[:, 1])], 1))
+    return result
+
+
+def wobble(strokes, rng: np.random.Generator, amount: float = 0.015) -> Strokes:
+    """A hand that trembles slowly (a mouse pushed across a desk): each point moved by a smooth wave along
+    the stroke, up to about `amount` times the digit's size each way, a few waves per digit's height
+    (unlike jitter(), whose noise changes from point to point)."""
+    out = _copy(strokes)
+    _, size = _box(out)
+    scale = size.max()
+    for s in out:
+        if len(s) < 2:
+            continue
+        arc = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(s, axis=0), axis=1))]) / scale
+        for axis in range(2):
+            waves = rng.uniform(2.5, 5.0, 2) * 2 * np.pi  # cycles per digit's size along the path
+            phase = rng.uniform(0, 2 * np.pi, 2)
+            s[:, axis] += amount * scale * rng.uniform(0.5, 1.0) * (
+                0.7 * np.sin(waves[0] * arc + phase[0]) + 0.3 * np.sin(waves[1] * arc + phase[1]))
+    return out
+
+
+def mouse_events(strokes, rng: np.random.Generator, low: float = 0.04, high: float = 0.08) -> Strokes:
+    """The points a mouse sends for the same path: one every `low`-`high` times the digit's size along
+    each stroke (a tablet sends one every few thousandths), its ends kept."""
+    out = _copy(strokes)
+    _, size = _box(out)
+    step = rng.uniform(low, high) * size.max()
+    result = []
+    for s in out:
+        arc = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(s, axis=0), axis=1))])
+        if len(s) < 2 or arc[-1] <= step:
+            result.append(s[[0, -1]] if len(s) >= 2 else s)
+            continue
+        places = np.append(np.arange(0, arc[-1], step), arc[-1])
+        result.append(np.stack([np.interp(places, arc, s[:, 0]), np.interp(places, arc, s[:, 1])], 1))
+    return result
 
 
 def slash_zero(strokes, rng: np.random.Generator) -> Strokes:

@@ -261,6 +261,8 @@ AUGMENTATIONS = [
     ("slant", FOUR, styles.slant),
     ("jitter", FOUR, styles.jitter),
     ("change_speed", NINE, styles.change_speed),
+    ("straighten", ZERO, styles.straighten),
+    ("wobble", NINE, styles.wobble),
     ("style_variant", SEVEN, lambda s, r: styles.style_variant(s, 7, r)),
 ]
 
@@ -312,6 +314,40 @@ def test_curl_nine_ends_curling_back_to_the_left():
         tail = styles.curl_nine(NINE, np.random.default_rng(seed))[0]
         assert len(tail) > len(NINE[0])
         assert tail[-1][0] < NINE[0][-1][0] - 0.03  # ends left of where the straight tail ended
+
+
+#: A 0 written by a tablet: a ring sampled every few hundredths of its size.
+DENSE_ZERO = [np.stack([0.5 + 0.3 * np.cos(t), 0.5 + 0.45 * np.sin(t)], 1) for t in [np.linspace(-np.pi / 2, 1.5 * np.pi, 120)]]
+
+
+def test_straighten_turns_a_round_zero_into_a_polygon_of_straight_moves_near_its_own_points():
+    zero = DENSE_ZERO[0]
+    for seed in range(10):
+        out = styles.straighten(DENSE_ZERO, np.random.default_rng(seed))[0]
+        assert len(out) == len(zero)  # as densely sampled as it was
+        assert np.allclose(out[0], zero[0]) and np.allclose(out[-1], zero[-1])
+        turns = np.abs(np.diff(np.unwrap(np.arctan2(*np.diff(out, axis=0).T[::-1]))))
+        assert (turns > 0.1).sum() >= 4  # corners...
+        assert (turns < 1e-6).sum() > 0.6 * len(turns)  # ...and straight between them, where the ring turned everywhere
+        # Every point of the ring stays within the tolerance (at most 5% of its size) of the polygon.
+        gaps = np.min(np.linalg.norm(zero[:, None] - out[None], axis=2), axis=1)
+        assert gaps.max() < 0.05 * 0.9 + 0.01
+    # A tolerance so small that every point is a corner: the same ring, its points only slid along it.
+    same = styles.straighten(DENSE_ZERO, np.random.default_rng(0), 1e-9, 1e-9)[0]
+    assert np.min(np.linalg.norm(same[:, None] - zero[None], axis=2), axis=1).max() < 0.02  # the ring's spacing
+    steps = np.linalg.norm(np.diff(same, axis=0), axis=1)
+    assert np.allclose(steps, steps.mean(), rtol=1e-3)  # evenly along its length
+
+
+def test_wobble_moves_points_smoothly_by_at_most_the_amount():
+    zero = DENSE_ZERO[0]
+    size = np.ptp(zero[:, 1])
+    for seed in range(10):
+        moved = styles.wobble(DENSE_ZERO, np.random.default_rng(seed), amount=0.02)[0] - zero
+        assert 0.002 * size < np.abs(moved).max() <= 0.02 * size + 1e-12
+        # Slow: neighbouring points move alike (unlike jitter's point-to-point noise).
+        for axis in range(2):
+            assert np.corrcoef(moved[:-1, axis], moved[1:, axis])[0, 1] > 0.7
 
 
 def test_template_four_open_and_closed_tops():
