@@ -16,7 +16,8 @@ written: model.predict.combine()), or with --input image from the image alone,
 as the app reads an upload of the same drawing. --no-pen reads the drawings
 with their strokes but the image networks alone, as the app did before the
 pen network. Fixed seed: the same
-images every run. Reported: accuracy overall and per class, width, size and
+images every run. Reported: accuracy overall, with the interval it would lie in
+with other writers held out (the writers resampled: 95%), and per class, width, size and
 polarity; per writer (worst, median, and those under 97%); the commonest
 confusions; how many answers are "not sure", how many of the wrong ones that
 warns of, and how often the answers not flagged are right; read with the pen network, also the
@@ -49,6 +50,7 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from model.report import writer_interval  # noqa: E402
 from sources.canvas import POLARITIES, SIZES, STROKES  # noqa: E402
 from sources.pen import PenDataError, benchmark_drawings, default_pen_path, load_pen_digits, split_by_writer  # noqa: E402
 
@@ -112,6 +114,7 @@ def summarise(records: list[dict]) -> dict:
     return {
         "accuracy": acc(records),
         "n": len(records),
+        "writer_interval_95": writer_interval([r["writer"] for r in records], [r["hit"] for r in records]),
         "complete_writers": {"accuracy": acc(complete), "n": len(complete), "writers": len({r["writer"] for r in complete})},
         # Less the digits a person would not read as their label (sources.pen.UNREADABLE: a 6 recorded as a C).
         "readable": {"accuracy": acc(readable), "n": len(readable),
@@ -204,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             r["pen_turned"] = pen_changes(labels, witnesses[0], predicted)
         print(f"{arch.upper()}: {r['accuracy']:.2%} of {r['n']} real-pen {'canvas drawings' if args.input == 'canvas' else 'images'} by {len(r['per_writer'])} held-out writers; "
               f"{r['flagged_unsure']:.2%} flagged 'not sure'")
+        low, high = r["writer_interval_95"]
+        print(f"  95% interval with other writers (the held-out writers resampled): {low:.2%}-{high:.2%}")
         if r["wrong_flagged_unsure"] is not None:
             print(f"  of the wrong answers, {r['wrong_flagged_unsure']:.1%} were flagged 'not sure'; "
                   f"the answers not flagged are right {r['sure_accuracy']:.2%} of the time")

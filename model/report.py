@@ -51,6 +51,23 @@ def report(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 @torch.inference_mode()
+def writer_interval(writers, hits, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """The 95% interval of the share of `hits` (one per drawing or number) with other writers: the
+    writers (one per hit) drawn again with replacement, `resamples` times with a fixed `seed`, their
+    hits pooled. One writer's drawings share his habits, so they are not independent: this says how
+    far a figure could move with as many other writers, which a standard error over drawings understates."""
+    totals: dict = {}
+    for writer, hit in zip(writers, hits):
+        right, n = totals.get(writer, (0, 0))
+        totals[writer] = (right + bool(hit), n + 1)
+    if not totals:
+        raise ValueError("no drawings to count")
+    right, n = (np.array(v, float) for v in zip(*totals.values()))
+    picks = np.random.default_rng(seed).integers(len(right), size=(resamples, len(right)))
+    shares = right[picks].sum(1) / n[picks].sum(1)
+    return float(np.percentile(shares, 2.5)), float(np.percentile(shares, 97.5))
+
+
 def probabilities_of(predictor, tensors: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Calibrated probabilities (N, 10) for standardized tensors (N, 1, 28, 28)."""
     x = torch.as_tensor(tensors, dtype=torch.float32).reshape(-1, 1, 28, 28)

@@ -475,6 +475,29 @@ def test_predictor_is_unsure_below_its_threshold():
     assert predict.Predictor(MLP(), {}).unsure_below == predict.DEFAULT_UNSURE_BELOW
 
 
+def test_the_interval_with_other_writers_resamples_writers_not_drawings():
+    from model.report import writer_interval
+
+    def writer(name, right, wrong):
+        return [name] * (right + wrong), [True] * right + [False] * wrong
+
+    def pooled(*groups):
+        return sum((g[0] for g in groups), []), sum((g[1] for g in groups), [])
+
+    # Every writer alike: any writers drawn again read the same.
+    assert writer_interval(*pooled(writer("a", 9, 1), writer("b", 9, 1))) == (pytest.approx(0.9), pytest.approx(0.9))
+    # One writer of ten reads half his 20 drawings, the others all theirs: pooled 95%, but other writers
+    # could hold none like him (100%) or three (85%).
+    mixed = pooled(writer("w0", 10, 10), *(writer(f"w{k}", 20, 0) for k in range(1, 10)))
+    low, high = writer_interval(*mixed)
+    assert high == pytest.approx(1.0) and 0.8 < low < 0.92
+    assert writer_interval(*mixed) == (low, high)  # fixed seed: the same every run
+    # Counted as 200 independent drawings the interval would be far narrower: that is what it adds.
+    assert low < 0.95 - 2 * (0.95 * 0.05 / 200) ** 0.5
+    with pytest.raises(ValueError):
+        writer_interval([], [])
+
+
 def test_report_counts_confusions_and_reliability():
     from model.report import report
 
