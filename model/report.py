@@ -50,7 +50,6 @@ def report(probabilities: np.ndarray, labels: np.ndarray) -> dict:
             "per_class": per_class, "confusion": confusion.tolist(), "reliability": bins, "ece": float(ece)}
 
 
-@torch.inference_mode()
 def writer_interval(writers, hits, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """The 95% interval of the share of `hits` (one per drawing or number) with other writers: the
     writers (one per hit) drawn again with replacement, `resamples` times with a fixed `seed`, their
@@ -68,6 +67,7 @@ def writer_interval(writers, hits, resamples: int = 2000, seed: int = 0) -> tupl
     return float(np.percentile(shares, 2.5)), float(np.percentile(shares, 97.5))
 
 
+@torch.inference_mode()
 def probabilities_of(predictor, tensors: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Calibrated probabilities (N, 10) for standardized tensors (N, 1, 28, 28)."""
     x = torch.as_tensor(tensors, dtype=torch.float32).reshape(-1, 1, 28, 28)
