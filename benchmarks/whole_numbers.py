@@ -13,7 +13,8 @@ degrees), and a random stroke width (3-24 px), drawn by the canvas's own pen
 read_number() segments and reads it twice: from the strokes in the order
 they were written, as the app's canvas gives them, and from the image alone,
 as an upload of the same drawing. Reported per input, per length and overall:
-numbers read exactly, digits right (where the digit count was right),
+numbers read exactly (with the interval that share would lie in with other
+writers held out: the writers resampled, 95%), digits right (where the digit count was right),
 segmentation errors (wrong count of digits), and milliseconds per number;
 and the same over the numbers by writers whose DigiLeTs recordings are all
 complete (the others' include damaged digits: a 6 that is only its top arc), over the numbers
@@ -75,6 +76,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 from model.evaluate import digits_of  # noqa: E402
 from model.number import read_number  # noqa: E402
+from model.report import writer_interval  # noqa: E402
 from sources import DataError  # noqa: E402
 from preprocessing.canvas_strokes import strip_pen  # noqa: E402
 from sources.canvas import draw_strokes  # noqa: E402
@@ -394,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                 "ms_p50": float(np.median(ms)), "ms_max": float(ms.max()),
                 # where the digit count is right: points and commas read where they were written, and none else
                 "marks_right": sum(pattern(r["read"]) == pattern(r["truth"]) for r in counted) / max(1, len(counted)),
+                # where `exact` could lie with other writers: the writers resampled (model.report.writer_interval)
+                "exact_writer_interval_95": writer_interval([r["writer"] for r in group], [r["read"] == r["truth"] for r in group]),
             }
             label = {"complete": "writers whose recordings are all complete",
                      "uncrowded": "no digit over half of its neighbour",
@@ -402,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
                      "readable": "no digit a person cannot read as its label (sources.pen.UNREADABLE)",
                      "readable_4": "   4 digits, none unreadable",
                      "unmarked": "without"}.get(name, f"{name:>4} digits")
-            print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%}, digits {s['digit_accuracy']:.2%}, "
+            low, high = s["exact_writer_interval_95"]
+            print(f"  {label}: {s['n']:4d} numbers, exact {s['exact']:.2%} ({low:.1%}-{high:.1%} with other writers), "
+                  f"digits {s['digit_accuracy']:.2%}, "
                   f"wrong digit count {s['segmentation_errors']:.2%}, points and commas right {s['marks_right']:.2%}, "
                   f"read in {s['ms_p50']:.0f} ms p50 ({s['ms_max']:.0f} max)")
     if args.show_errors:

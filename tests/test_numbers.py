@@ -462,6 +462,8 @@ def test_the_number_benchmark_pools_several_seeds_each_writing_its_own_numbers(t
         assert ("seeds 0, 1" in out) == (len(seeds) == 2)
     assert counts["0"]["n"] == counts["1"]["n"] == 7 and counts["0 1"]["n"] == 14
     assert counts["0 1"]["exact"] == pytest.approx((counts["0"]["exact"] + counts["1"]["exact"]) / 2)
+    # One writer wrote them all: other writers drawn again are him again, so the interval is the figure.
+    assert counts["0 1"]["exact_writer_interval_95"] == [pytest.approx(counts["0 1"]["exact"])] * 2
     with pytest.raises(SystemExit):
         module.main(common + ["--seed", "0", "1", "--memory", "1"])
 
