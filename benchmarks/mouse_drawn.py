@@ -3,15 +3,16 @@
     python benchmarks/mouse_drawn.py [--arch cnn mlp] [--weights-dir D] [--pen-data P] [--seed 0] [--json]
     python benchmarks/mouse_drawn.py --sheet docs/mouse_drawn.png   # a picture of each way, then stop
 
-DigiLeTs was written with a tablet pen: smooth curves, a point every few
-thousandths of the digit's size. The app's canvas gets mouse and finger
-drawings. This benchmark takes the real-pen benchmark's digits (the 22
+DigiLeTs was written with a tablet pen: smooth curves, its points a median
+4.7% of the digit's size apart, unevenly. The app's canvas gets mouse and
+finger drawings. This benchmark takes the real-pen benchmark's digits (the 22
 held-out writers, each digit drawn six times at each width and size, as
 benchmarks/real_pen.py draws them) and changes their paths first, each way
 in turn (sources/styles.py):
 
 - as written: the real-pen benchmark itself;
-- mouse events: the same path with the sparser points a mouse sends (one every 4-8% of the digit's size);
+- mouse events: the same path with its points evenly spaced, as a mouse moved at an even pace sends
+  them (one every 4-8% of the digit's size);
 - straight moves: each stroke cut down to its corners within 1.5-5% of the digit's size, as a mouse
   pushed in straight lines draws (curves become corners, a 0 a polygon);
 - few straight lines: the same within 6-10% of its size, a digit dashed off in a few straight lines

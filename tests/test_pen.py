@@ -339,6 +339,19 @@ def test_straighten_turns_a_round_zero_into_a_polygon_of_straight_moves_near_its
     assert np.allclose(steps, steps.mean(), rtol=1e-3)  # evenly along its length
 
 
+def test_mouse_events_space_the_points_evenly_along_the_same_path():
+    zero = DENSE_ZERO[0]
+    out = styles.mouse_events(DENSE_ZERO, np.random.default_rng(0), 0.05, 0.05)[0]
+    steps = np.linalg.norm(np.diff(out, axis=0), axis=1)
+    assert np.allclose(steps[:-1], 0.05 * 0.9, rtol=0.05)  # 5% of the ring's size (its height, 0.9) apart...
+    assert steps[-1] <= 0.05 * 0.9 + 1e-9 and np.allclose(out[[0, -1]], zero[[0, -1]])  # ...and its ends kept
+    assert np.min(np.linalg.norm(out[:, None] - zero[None], axis=2), axis=1).max() < 0.02  # on the ring
+    # A stroke shorter than one step keeps only its ends; a dot stays a dot.
+    short = [np.array([[0.0, 0.0], [0.01, 0.0], [0.02, 0.0]]), np.array([[0.5, 0.5]]), np.array([[0.0, 1.0], [0.0, 0.0]])]
+    out = styles.mouse_events(short, np.random.default_rng(0), 0.05, 0.05)
+    assert len(out[0]) == 2 and len(out[1]) == 1
+
+
 def test_wobble_moves_points_smoothly_by_at_most_the_amount():
     zero = DENSE_ZERO[0]
     size = np.ptp(zero[:, 1])
